@@ -1,0 +1,1 @@
+"""One module per `sparsest` subcommand; each provides ``register(subparsers)``."""

@@ -1,0 +1,59 @@
+"""The network object: evaluation (float and exact), counts of SPEC 2, JSON round trip."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from sparsest.dataset import Dataset
+from sparsest.errors import SparsestError
+from sparsest.network import Network
+from sparsest.verify import recheck
+
+
+def test_evaluation_matches_formula_and_exact_rationals():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        K, d, N = rng.integers(1, 5), rng.integers(1, 4), 7
+        net = Network(rng.normal(size=K), rng.normal(size=(K, d)), rng.normal(size=K), rng.normal(size=d), 0.5)
+        X = rng.normal(size=(N, d))
+        expected = np.maximum(X @ net.W.T + net.b, 0) @ net.v + X @ net.a + 0.5
+        assert np.allclose(net(X), expected)
+        exact = net.evaluate_exact([[Fraction(float(t)) for t in row] for row in X])
+        assert np.allclose([float(v) for v in exact], expected, atol=1e-12)
+
+
+def test_counts_ignore_neurons_dead_on_the_data():
+    X = np.array([[0.0], [1.0], [2.0]])
+    # neuron 0 kinks at 0.5 (active), neuron 1 at 5 (dead on the data), neuron 2 has v = 0.
+    net = Network([1.0, 3.0, 0.0], [[1.0], [1.0], [1.0]], [-0.5, -5.0, 0.0])
+    assert net.count_neurons(X, 1e-9) == 1
+    assert net.count_parameters(X, 1e-9) == 1
+    assert net.count_parameters(X, 1e-9, count_bias=True) == 2
+    assert net.pruned(X, 1e-9).width == 1
+
+
+def test_parameter_count_is_entrywise_path_weights():
+    X = np.array([[1.0, 0.0, 0.0]])
+    net = Network([2.0], [[1.0, 0.0, -1.0]], [0.0])
+    assert net.count_parameters(X, 1e-9) == 2
+
+
+def test_json_round_trip_and_bad_json():
+    net = Network([1.0, -2.0], [[1.0, 2.0], [0.0, 1.0]], [0.0, 1.0], None, 3.0)
+    again = Network.from_json(net.to_json())
+    assert np.array_equal(again.W, net.W) and again.c == 3.0 and again.a is None
+    with pytest.raises(SparsestError):
+        Network.from_json({"v": [1.0]})
+    with pytest.raises(SparsestError):
+        Network.from_json({"v": [1.0], "W": [[1.0]], "b": [float("nan")]})
+
+
+def test_recheck_reports_residual_sets_and_counts():
+    data = Dataset.from_arrays([0, 1, 2, 3], [0, 0, 1, 2])
+    good = Network([1.0], [[1.0]], [-1.0], [0.0], 0.0)
+    bad = Network([1.0], [[1.0]], [-1.5], [0.0], 0.0)
+    ok = recheck(good, data)
+    assert ok.interpolates and ok.neurons == 1 and ok.activation_sets == [[2, 3]]
+    assert ok.max_abs_residual_exact == 0.0
+    assert not recheck(bad, data).interpolates
