@@ -1,0 +1,183 @@
+"""The comparison harness: the sweep plan, the summary statistics (hand-made runs, and a plain
+re-computation on many seeded random run sets), option checks, and the command line's errors."""
+
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sparsest.cli import main
+from sparsest.compare import (
+    METHODS,
+    check_options,
+    is_hit,
+    plan_runs,
+    proven_optimum,
+    summarize,
+)
+from sparsest.errors import SparsestError
+
+INSTANCES = Path(__file__).resolve().parents[1] / "instances"
+
+
+def _run(method, p, seed, neurons, parameters, interpolates, seconds=1.0):
+    return {"method": method, "p": p, "seed": seed, "neurons": neurons, "parameters": parameters,
+            "interpolates": interpolates, "seconds": seconds}
+
+
+def _exact(lower, upper, status="optimal", objective="neurons"):
+    return {"objective": objective, "status": status, "lower_bound": lower, "upper_bound": upper}
+
+
+# ---------------------------------------------------------------------- summary
+def test_hit_rate_counts_only_interpolating_runs_at_the_optimum():
+    runs = [
+        _run("lp", 0.4, 0, 3, 3, True, 2.0),    # hit
+        _run("lp", 0.4, 1, 3, 3, False, 4.0),   # the optimum's count, but no fit: a failure
+        _run("lp", 0.4, 2, 1, 1, False, 6.0),   # collapsed: sparser than optimal, still a failure
+        _run("lp", 0.4, 3, 5, 5, True, 8.0),
+    ]
+    (row,) = summarize(runs, _exact(3, 3))
+    assert (row.runs, row.interpolating, row.hits) == (4, 2, 1)
+    assert row.hit_rate == 0.25 and row.interpolation_rate == 0.5
+    assert row.best_neurons == 3 and row.median_neurons == 4.0  # over the fitting runs only
+    assert row.best_parameters == 3 and row.median_parameters == 4.0
+    assert row.median_seconds == 5.0  # over all runs
+    assert row.below_bound == 0
+    assert [is_hit(r, _exact(3, 3)) for r in runs] == [True, False, False, False]
+
+
+def test_no_hit_rate_without_a_proven_optimum_and_counts_below_the_bound_are_flagged():
+    runs = [_run("weight-decay", None, s, n, n, True) for s, n in enumerate([2, 4, 6])]
+    (row,) = summarize(runs, _exact(3, 5, status="time_limit"))
+    assert row.hits is None and row.hit_rate is None
+    assert row.below_bound == 1
+    assert [is_hit(r, _exact(3, 5, status="time_limit")) for r in runs] == [None] * 3
+    (row,) = summarize(runs, None)
+    assert row.hit_rate is None and row.below_bound == 0 and row.median_neurons == 4.0
+
+
+def test_a_group_without_any_fit_has_no_counts():
+    (row,) = summarize([_run("none", None, 0, 2, 2, False)], _exact(3, 3))
+    assert row.interpolating == 0 and row.hits == 0 and row.hit_rate == 0.0
+    assert row.median_neurons is row.best_neurons is row.median_parameters is row.best_parameters is None
+
+
+def test_proven_optimum_needs_status_optimal_and_a_closed_gap():
+    assert proven_optimum(_exact(4, 4)) == 4
+    assert proven_optimum(_exact(3, 4)) is None
+    assert proven_optimum(_exact(4, 4, status="time_limit")) is None
+    assert proven_optimum(_exact(None, 4)) is None
+    assert proven_optimum(None) is None
+
+
+def test_hits_follow_the_certificate_objective():
+    runs = [_run("lp", 0.4, 0, 2, 7, True), _run("lp", 0.4, 1, 3, 5, True)]
+    exact = _exact(5, 5, objective="parameters")
+    (row,) = summarize(runs, exact)
+    assert row.hits == 1 and row.below_bound == 0
+    assert [is_hit(r, exact) for r in runs] == [False, True]
+
+
+def test_summary_agrees_with_a_plain_recomputation_on_random_runs():
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        groups = [("lp", 0.4), ("lp", 0.7), ("weight-decay", None), ("none", None)]
+        runs = []
+        for _ in range(rng.integers(1, 25)):
+            method, p = groups[rng.integers(len(groups))]
+            runs.append(_run(method, p, int(rng.integers(10)), int(rng.integers(0, 8)), int(rng.integers(0, 20)),
+                             bool(rng.random() < 0.6), float(rng.uniform(0, 3))))
+        lower = int(rng.integers(1, 5))
+        exact = _exact(lower, lower + int(rng.integers(0, 2)))
+        optimum = exact["upper_bound"] if exact["lower_bound"] == exact["upper_bound"] else None
+        rows = summarize(runs, exact)
+        expected_order = list(dict.fromkeys((r["method"], r["p"]) for r in runs))
+        assert [(row.method, row.p) for row in rows] == expected_order
+        for row in rows:
+            mine = [r for r in runs if (r["method"], r["p"]) == (row.method, row.p)]
+            fit = [r for r in mine if r["interpolates"]]
+            neurons = np.array([r["neurons"] for r in fit])
+            assert row.runs == len(mine) and row.interpolating == len(fit)
+            if optimum is None:
+                assert row.hit_rate is None
+            else:
+                assert row.hit_rate == np.sum(neurons == optimum) / len(mine)
+            assert row.below_bound == np.sum(neurons < lower)
+            if fit:
+                assert row.median_neurons == np.median(neurons) and row.best_neurons == neurons.min()
+                assert row.median_parameters == np.median([r["parameters"] for r in fit])
+            else:
+                assert row.median_neurons is None
+            assert row.median_seconds == pytest.approx(statistics.median(r["seconds"] for r in mine))
+
+
+# ---------------------------------------------------------------------- plan and options
+def test_plan_runs_p_only_for_lp_methods_and_seeds_for_seeded_methods():
+    plan = plan_runs(2, ["lp", "weight-decay", "none"], [0.4, 0.7, 1.0], 3)
+    assert len(plan) == 2 * (3 * 3 + 3 + 3)
+    assert plan[0].instance == 0 and plan[-1].instance == 1
+    lp = [s for s in plan if s.method == "lp" and s.instance == 0]
+    assert [(s.p, s.seed) for s in lp] == [(p, s) for p in (0.4, 0.7, 1.0) for s in range(3)]
+    assert all(s.p is None for s in plan if s.method != "lp")
+    for method, info in METHODS.items():
+        runs = plan_runs(1, [method], [0.4, 0.7], 2)
+        assert len(runs) == (2 if info.uses_p else 1) * (2 if info.seeded else 1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(methods=["lp", "magic"]), "unknown method"),
+    (dict(methods=[]), "no methods"),
+    (dict(methods=["lp", "lp"]), "twice"),
+    (dict(ps=[0.0]), "outside"),
+    (dict(ps=[1.5]), "outside"),
+    (dict(ps=[float("nan")]), "outside"),
+    (dict(ps=[0.4, 0.4]), "twice"),
+    (dict(ps=[]), "no p"),
+    (dict(seeds=0), "--seeds"),
+    (dict(jobs=0), "--jobs"),
+    (dict(time_limit=-1.0), "--time-limit"),
+])
+def test_check_options_refuses_bad_sweeps(kwargs, message):
+    options = dict(methods=["lp"], ps=[0.4], seeds=1, jobs=1, time_limit=1.0)
+    options.update(kwargs)
+    with pytest.raises(SparsestError, match=message):
+        check_options(**options)
+
+
+# ---------------------------------------------------------------------- command line errors
+def _cli(argv):
+    """The exit code of ``sparsest argv`` (argparse's usage errors exit through SystemExit)."""
+    try:
+        return main(argv)
+    except SystemExit as stop:
+        return stop.code
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--methods", "lp", "magic"], "unknown method"),
+    (["--p", "1.5"], "outside (0, 1]"),
+    (["--p", "0"], "outside (0, 1]"),
+    (["--seeds", "0"], "--seeds"),
+    (["--jobs", "0"], "--jobs"),
+    (["--backend", "nope"], "--backend nope"),
+    (["--p", "abc"], "invalid float value"),
+])
+def test_bad_options_exit_2_with_one_line_and_write_nothing(tmp_path, capsys, extra, message):
+    out = tmp_path / "out"
+    code = _cli(["compare", str(INSTANCES / "peak_plateau.json"), "--out", str(out)] + extra)
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert captured.out == ""
+    assert not out.exists()
+
+
+def test_missing_file_exits_2_with_one_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _cli(["compare", str(tmp_path / "nowhere.json"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such file" in err[0]
+    assert not out.exists()

@@ -1,0 +1,170 @@
+"""The files of a comparison (results.json, results.csv, report.md, PNG figures), on hand-made
+results: every instance reported, every linked figure present, nothing half-written on failure."""
+
+import csv
+import io
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+import sparsest.report as report_module
+from sparsest.compare import Comparison, InstanceComparison, is_hit, summarize
+from sparsest.dataset import Dataset
+from sparsest.errors import SparsestError
+from sparsest.network import Network
+from sparsest.report import CSV_COLUMNS, results_json, runs_csv, text_summary, write_report
+from sparsest.univariate import sparsest_interpolant
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _run(dataset, network, method, p, seed, seconds=0.5, history=True):
+    residual = float(np.max(np.abs(network(dataset.X) - dataset.y)))
+    return {
+        "method": method, "p": p, "seed": seed,
+        "neurons": network.count_neurons(dataset.X, dataset.count_tol), "neurons_raw": network.width,
+        "parameters": network.count_parameters(dataset.X, dataset.count_tol),
+        "interpolates": residual <= dataset.interpolation_tol, "max_abs_residual": residual,
+        "steps": 40, "seconds": seconds, "polished": None, "network": network.to_json(),
+        "history": [[s, 1.0 / (1 + s), max(1, 9 - s // 5)] for s in range(0, 41, 5)] if history else [],
+    }
+
+
+def _instance(dataset, exact, runs):
+    runs = tuple(dict(r, hit=is_hit(r, exact)) for r in runs)
+    return InstanceComparison(dataset.name, dataset, exact, runs, summarize(runs, exact))
+
+
+def _exact(dataset, network, *, lower, upper, status="optimal"):
+    return {"instance": dataset.name, "n_points": dataset.n_points, "dim": dataset.dim, "objective": "neurons",
+            "method": "hand-made", "status": status, "neurons": network.count_neurons(dataset.X, dataset.count_tol),
+            "parameters": network.count_parameters(dataset.X, dataset.count_tol), "lower_bound": lower,
+            "upper_bound": upper, "max_abs_residual": 0.0, "seconds": 0.1, "assumptions": {"box": None},
+            "network": network.to_json()}
+
+
+def _comparison(seed=0):
+    """A 1-D instance (closed-form optimum, one run per method of which some miss the data), a
+    2-D one with an open gap, and a 3-D one: every kind of figure."""
+    rng = np.random.default_rng(seed)
+    one = Dataset.from_arrays(list(range(-2, 4)), [0, 0, 1, 1, 0, 0], name="peak plateau")
+    best = sparsest_interpolant(one).network
+    wild = Network(rng.normal(size=6), rng.uniform(0.5, 2, (6, 1)), rng.normal(size=6), [0.0], 0.0)
+    runs1 = [_run(one, best, "lp", 0.4, s) for s in range(2)] + [_run(one, wild, "none", None, s) for s in range(2)]
+    inst1 = _instance(one, _exact(one, best, lower=3, upper=3), runs1)
+
+    X = rng.uniform(-1, 1, (8, 2))
+    planted = Network([1.0, -1.0], rng.normal(size=(2, 2)), rng.normal(size=2) * 0.3)
+    two = Dataset.from_arrays(X, planted(X), name="planted-2d")
+    runs2 = [_run(two, planted, "lp", 0.7, 0), _run(two, planted, "weight-decay", None, 0, history=False)]
+    inst2 = _instance(two, _exact(two, planted, lower=1, upper=2, status="time_limit"), runs2)
+
+    X3 = rng.uniform(-1, 1, (6, 3))
+    net3 = Network([1.0], rng.normal(size=(1, 3)), [0.1])
+    three = Dataset.from_arrays(X3, net3(X3), name="three-d")
+    inst3 = _instance(three, _exact(three, net3, lower=1, upper=1), [_run(three, net3, "lp", 0.4, 0)])
+    settings = {"methods": ["lp", "none", "weight-decay"], "ps": [0.4, 0.7], "seeds": 2, "objective": "neurons",
+                "time_limit": 5.0, "box": None, "train_options": {"steps": 40}}
+    return Comparison((inst1, inst2, inst3), settings)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    comparison = _comparison()
+    folder = tmp_path_factory.mktemp("report") / "nested" / "out"
+    return comparison, write_report(comparison, folder)
+
+
+def test_csv_has_one_row_per_run_with_the_expected_columns():
+    comparison = _comparison()
+    rows = list(csv.DictReader(io.StringIO(runs_csv(comparison))))
+    runs = [(inst.name, run) for inst in comparison.instances for run in inst.runs]
+    assert len(rows) == len(runs) == 7
+    assert tuple(rows[0]) == CSV_COLUMNS
+    for row, (name, run) in zip(rows, runs):
+        assert row["instance"] == name and row["method"] == run["method"]
+        assert row["p"] == ("" if run["p"] is None else str(run["p"]))
+        assert int(row["neurons"]) == run["neurons"] and int(row["parameters"]) == run["parameters"]
+        assert row["interpolates"] == str(run["interpolates"])
+        assert row["hit"] == ("" if run["hit"] is None else str(run["hit"]))
+        assert float(row["seconds"]) == run["seconds"]
+
+
+def test_json_round_trips_and_writes_non_finite_numbers_as_null():
+    comparison = _comparison()
+    data = json.loads(results_json(comparison))
+    assert data == json.loads(json.dumps(comparison.to_json()))
+    assert [inst["name"] for inst in data["instances"]] == ["peak plateau", "planted-2d", "three-d"]
+    for inst in data["instances"]:
+        assert set(inst) == {"name", "exact", "runs", "summary"}
+        assert len(inst["summary"]) == len({(r["method"], r["p"]) for r in inst["runs"]})
+    broken = _comparison()
+    broken.instances[0].runs[0]["max_abs_residual"] = math.inf
+    broken.instances[0].runs[1]["history"][0][1] = math.nan
+    data = json.loads(results_json(broken))
+    assert data["instances"][0]["runs"][0]["max_abs_residual"] is None
+    assert data["instances"][0]["runs"][1]["history"][0][1] is None
+
+
+def test_report_mentions_every_instance_and_links_only_existing_pngs(written):
+    comparison, files = written
+    text = files.report.read_text()
+    for inst in comparison.instances:
+        assert f"## {inst.name}" in text
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert sorted(links) == sorted(p.name for p in files.figures)
+    for name in links:
+        data = (files.folder / name).read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 5000
+    assert "NOT proven" in text and "certified optimum 3 neurons" in text
+    assert "no run interpolates" in text  # the "none" runs miss the data: failures, said so
+
+
+def test_each_dimension_gets_its_figures(written):
+    _, files = written
+    names = {p.name for p in files.figures}
+    assert {"peak_plateau_counts.png", "peak_plateau_interpolants.png", "peak_plateau_training.png"} <= names
+    assert {"planted-2d_counts.png", "planted-2d_lines.png", "planted-2d_training.png"} <= names
+    assert {"three-d_counts.png", "three-d_training.png"} <= names
+    assert not any(n.startswith("three-d_") and ("lines" in n or "interpolants" in n) for n in names)
+    on_disk = {p.name for p in files.folder.iterdir()}
+    assert on_disk == names | {"report.md", "results.json", "results.csv"}  # no temporary leftovers
+
+
+def test_a_failure_while_rendering_leaves_the_folder_untouched(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("plotting failed")
+
+    monkeypatch.setattr(report_module, "instance_figures", broken)
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError):
+        write_report(_comparison(), out)
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_output_path_that_is_a_file_is_refused(tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    with pytest.raises(SparsestError, match="not a folder"):
+        write_report(_comparison(), target)
+    assert target.read_text() == "x"
+
+
+def test_instances_whose_names_clash_as_file_names_get_distinct_figures(tmp_path):
+    comparison = _comparison()
+    a, b = comparison.instances[0], comparison.instances[1]
+    renamed = InstanceComparison("peak/plateau", b.dataset, b.exact, b.runs, b.summary)
+    clash = Comparison((InstanceComparison("peak plateau", a.dataset, a.exact, a.runs, a.summary), renamed),
+                       comparison.settings)
+    files = write_report(clash, tmp_path)
+    assert len(files.figures) == len(set(files.figures)) == 6
+
+
+def test_text_summary_states_bounds_and_failures():
+    text = text_summary(_comparison())
+    assert "peak plateau (N=6, d=1): certified optimum 3 neurons" in text
+    assert "NOT proven (time_limit): 1 <= neurons <= 2" in text
+    assert "warning: none: no run interpolates" in text
