@@ -64,6 +64,19 @@ def test_a_group_without_any_fit_has_no_counts():
     assert row.median_neurons is row.best_neurons is row.median_parameters is row.best_parameters is None
 
 
+def test_polished_stage_is_summarised_after_the_trained_one():
+    runs = [_run("lp", 0.4, 0, 6, 6, False), _run("lp", 0.4, 1, 5, 5, True), _run("none", None, 0, 9, 9, False)]
+    runs[0]["polished"] = {"interpolates": True, "neurons": 3, "parameters": 3}
+    runs[1]["polished"] = {"interpolates": False, "neurons": None, "parameters": None}
+    rows = summarize(runs, _exact(3, 3))
+    assert [(r.method, r.stage) for r in rows] == [("lp", "trained"), ("lp", "polished"), ("none", "trained")]
+    trained, polished = rows[0], rows[1]
+    assert (trained.interpolating, trained.hits, trained.best_neurons) == (1, 0, 5)
+    assert (polished.interpolating, polished.hits, polished.best_neurons) == (1, 1, 3)
+    assert polished.hit_rate == 0.5
+    assert [is_hit(r, _exact(3, 3), "polished") for r in runs] == [True, False, None]
+
+
 def test_proven_optimum_needs_status_optimal_and_a_closed_gap():
     assert proven_optimum(_exact(4, 4)) == 4
     assert proven_optimum(_exact(3, 4)) is None

@@ -21,20 +21,30 @@ from sparsest.univariate import sparsest_interpolant
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _run(dataset, network, method, p, seed, seconds=0.5, history=True):
+def _outcome(dataset, network):
+    residual = float(np.max(np.abs(network(dataset.X) - dataset.y)))
+    return {"interpolates": residual <= dataset.interpolation_tol, "max_abs_residual": residual,
+            "neurons": network.count_neurons(dataset.X, dataset.count_tol),
+            "parameters": network.count_parameters(dataset.X, dataset.count_tol), "network": network.to_json()}
+
+
+def _run(dataset, network, method, p, seed, seconds=0.5, history=True, polished=None):
     residual = float(np.max(np.abs(network(dataset.X) - dataset.y)))
     return {
         "method": method, "p": p, "seed": seed,
         "neurons": network.count_neurons(dataset.X, dataset.count_tol), "neurons_raw": network.width,
         "parameters": network.count_parameters(dataset.X, dataset.count_tol),
         "interpolates": residual <= dataset.interpolation_tol, "max_abs_residual": residual,
-        "steps": 40, "seconds": seconds, "polished": None, "network": network.to_json(),
-        "history": [[s, 1.0 / (1 + s), max(1, 9 - s // 5)] for s in range(0, 41, 5)] if history else [],
+        "steps": 40, "seconds": seconds, "network": network.to_json(),
+        "polished": None if polished is None else _outcome(dataset, polished),
+        "history": [{"step": s, "lambda": 0.01, "mse": 1.0 / (1 + s), "max_abs_residual": 1.0 / (1 + s),
+                     "neurons_raw": max(1, 12 - s // 5), "neurons": max(1, 9 - s // 5)}
+                    for s in range(0, 41, 5)] if history else [],
     }
 
 
 def _instance(dataset, exact, runs):
-    runs = tuple(dict(r, hit=is_hit(r, exact)) for r in runs)
+    runs = tuple(dict(r, hit=is_hit(r, exact), hit_polished=is_hit(r, exact, "polished")) for r in runs)
     return InstanceComparison(dataset.name, dataset, exact, runs, summarize(runs, exact))
 
 
@@ -53,7 +63,8 @@ def _comparison(seed=0):
     one = Dataset.from_arrays(list(range(-2, 4)), [0, 0, 1, 1, 0, 0], name="peak plateau")
     best = sparsest_interpolant(one).network
     wild = Network(rng.normal(size=6), rng.uniform(0.5, 2, (6, 1)), rng.normal(size=6), [0.0], 0.0)
-    runs1 = [_run(one, best, "lp", 0.4, s) for s in range(2)] + [_run(one, wild, "none", None, s) for s in range(2)]
+    runs1 = [_run(one, wild, "lp", 0.4, s, polished=best) for s in range(2)]
+    runs1 += [_run(one, wild, "none", None, s) for s in range(2)]
     inst1 = _instance(one, _exact(one, best, lower=3, upper=3), runs1)
 
     X = rng.uniform(-1, 1, (8, 2))
@@ -90,6 +101,12 @@ def test_csv_has_one_row_per_run_with_the_expected_columns():
         assert int(row["neurons"]) == run["neurons"] and int(row["parameters"]) == run["parameters"]
         assert row["interpolates"] == str(run["interpolates"])
         assert row["hit"] == ("" if run["hit"] is None else str(run["hit"]))
+        if run["polished"]:
+            assert int(row["polished_neurons"]) == run["polished"]["neurons"]
+            assert row["polished_interpolates"] == str(run["polished"]["interpolates"])
+            assert row["hit_polished"] == str(run["hit_polished"])
+        else:
+            assert row["polished_neurons"] == row["polished_interpolates"] == row["hit_polished"] == ""
         assert float(row["seconds"]) == run["seconds"]
 
 
@@ -100,13 +117,17 @@ def test_json_round_trips_and_writes_non_finite_numbers_as_null():
     assert [inst["name"] for inst in data["instances"]] == ["peak plateau", "planted-2d", "three-d"]
     for inst in data["instances"]:
         assert set(inst) == {"name", "exact", "runs", "summary"}
-        assert len(inst["summary"]) == len({(r["method"], r["p"]) for r in inst["runs"]})
+        groups = {(r["method"], r["p"]) for r in inst["runs"]}
+        polished = {(r["method"], r["p"]) for r in inst["runs"] if r["polished"]}
+        assert [(row["method"], row["p"]) for row in inst["summary"] if row["stage"] == "trained"] == \
+            list(dict.fromkeys((r["method"], r["p"]) for r in inst["runs"]))
+        assert len(inst["summary"]) == len(groups) + len(polished)
     broken = _comparison()
     broken.instances[0].runs[0]["max_abs_residual"] = math.inf
-    broken.instances[0].runs[1]["history"][0][1] = math.nan
+    broken.instances[0].runs[1]["history"][0]["mse"] = math.nan
     data = json.loads(results_json(broken))
     assert data["instances"][0]["runs"][0]["max_abs_residual"] is None
-    assert data["instances"][0]["runs"][1]["history"][0][1] is None
+    assert data["instances"][0]["runs"][1]["history"][0]["mse"] is None
 
 
 def test_report_mentions_every_instance_and_links_only_existing_pngs(written):
@@ -120,7 +141,8 @@ def test_report_mentions_every_instance_and_links_only_existing_pngs(written):
         data = (files.folder / name).read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 5000
     assert "NOT proven" in text and "certified optimum 3 neurons" in text
-    assert "no run interpolates" in text  # the "none" runs miss the data: failures, said so
+    assert "no run interpolates" in text  # the trained runs miss the data: failures, said so
+    assert "| lp p=0.4 +polish | 2      | 100%          | 100%" in text  # the polish finds the optimum
 
 
 def test_each_dimension_gets_its_figures(written):

@@ -7,7 +7,8 @@ per (method, p). No files and no printing here: ``report.py`` writes, ``plots.py
 
 SPEC 5: a run that does not interpolate has no sparsity worth comparing. Counts (median, best)
 are taken over the interpolating runs only, and a run is a *hit* only when it interpolates and
-its count equals the certified optimum.
+its count equals the certified optimum. Each run is judged twice: as trained (the merged network
+the training left) and polished (the exact LP on its support, when the trainer ran it).
 
 Runs are independent tasks executed with joblib (``jobs``, ``backend``); every task is seeded and
 the results are kept in the order of the plan, so the numbers do not depend on ``jobs`` or on the
@@ -63,7 +64,8 @@ class RunSpec:
 
 @dataclass(frozen=True)
 class SummaryRow:
-    """The runs of one (method, p) on one instance.
+    """The runs of one (method, p) on one instance, at one stage: ``"trained"`` (the merged
+    trained network) or ``"polished"`` (the exact LP on its support, sparsest.extract.polish).
 
     runs : number of runs; interpolating : how many interpolate (SPEC 6 tolerance);
     interpolation_rate = interpolating / runs;
@@ -77,6 +79,7 @@ class SummaryRow:
 
     method: str
     p: float | None
+    stage: str
     runs: int
     interpolating: int
     interpolation_rate: float
@@ -180,9 +183,11 @@ def plan_runs(n_instances: int, methods: Sequence[str], ps: Sequence[float], see
     return tuple(plan)
 
 
-def group_label(method: str, p: float | None) -> str:
-    """How a (method, p) group is named in tables and figures: "lp p=0.4", "weight-decay"."""
-    return method if p is None else f"{method} p={p:g}"
+def group_label(method: str, p: float | None, stage: str = "trained") -> str:
+    """How a (method, p) group is named in tables and figures: "lp p=0.4", "weight-decay",
+    "lp p=0.4 +polish" (the polished stage)."""
+    label = method if p is None else f"{method} p={p:g}"
+    return label if stage == "trained" else f"{label} +polish"
 
 
 # ---------------------------------------------------------------------- summary
@@ -196,13 +201,24 @@ def proven_optimum(exact: dict | None) -> int | None:
     return int(upper)
 
 
-def is_hit(run: dict, exact: dict | None) -> bool | None:
-    """True when ``run`` interpolates and its count (of the certificate's objective) equals the
-    certified optimum; None when there is no proven optimum."""
-    optimum = proven_optimum(exact)
-    if optimum is None:
+def stage_outcome(run: dict, stage: str = "trained") -> dict | None:
+    """``{"interpolates", "neurons", "parameters"}`` of a run's trained network (``"trained"``) or
+    of the exact LP polish on its support (``"polished"``; None when the run was not polished)."""
+    source = run if stage == "trained" else run.get("polished")
+    if source is None:
         return None
-    return bool(run["interpolates"]) and run[exact["objective"]] == optimum
+    return {"interpolates": bool(source.get("interpolates")), "neurons": source.get("neurons"),
+            "parameters": source.get("parameters")}
+
+
+def is_hit(run: dict, exact: dict | None, stage: str = "trained") -> bool | None:
+    """True when the run (at ``stage``) interpolates and its count of the certificate's objective
+    equals the certified optimum; None when there is no proven optimum or no such stage."""
+    optimum = proven_optimum(exact)
+    outcome = stage_outcome(run, stage)
+    if optimum is None or outcome is None:
+        return None
+    return outcome["interpolates"] and outcome[exact["objective"]] == optimum
 
 
 def _median(values: list[float]) -> float | None:
@@ -210,50 +226,53 @@ def _median(values: list[float]) -> float | None:
 
 
 def summarize(runs: Iterable[dict], exact: dict | None) -> tuple[SummaryRow, ...]:
-    """One :class:`SummaryRow` per (method, p), in order of first appearance in ``runs``.
+    """One :class:`SummaryRow` per (method, p) and stage, groups in order of first appearance in
+    ``runs``; the ``"polished"`` row follows the ``"trained"`` one when some run of the group has a
+    polish.
 
     ``runs`` are run JSON objects with at least ``method``, ``p``, ``interpolates``, ``neurons``,
-    ``parameters`` and ``seconds``; ``exact`` is the certificate's JSON (its ``objective``,
+    ``parameters``, ``seconds`` and optionally ``polished`` (with its own ``interpolates``,
+    ``neurons``, ``parameters``); ``exact`` is the certificate's JSON (its ``objective``,
     ``status``, ``lower_bound``, ``upper_bound``) or None.
     """
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
         groups.setdefault((run["method"], run["p"]), []).append(run)
-    optimum = proven_optimum(exact)
-    lower = None if not exact else exact.get("lower_bound")
-    objective = None if not exact else exact.get("objective")
     rows = []
     for (method, p), members in groups.items():
-        good = [r for r in members if r["interpolates"]]
-        hits = None if optimum is None else sum(1 for r in good if r[objective] == optimum)
-        below = 0 if lower is None or objective is None else sum(1 for r in good if r[objective] < lower)
-        rows.append(SummaryRow(
-            method=method,
-            p=p,
-            runs=len(members),
-            interpolating=len(good),
-            interpolation_rate=len(good) / len(members),
-            hits=hits,
-            hit_rate=None if hits is None else hits / len(members),
-            below_bound=below,
-            median_neurons=_median([r["neurons"] for r in good]),
-            best_neurons=min((r["neurons"] for r in good), default=None),
-            median_parameters=_median([r["parameters"] for r in good]),
-            best_parameters=min((r["parameters"] for r in good), default=None),
-            median_seconds=float(statistics.median(r["seconds"] for r in members)),
-        ))
+        rows.append(_summary_row(method, p, "trained", members, exact))
+        if any(stage_outcome(r, "polished") is not None for r in members):
+            rows.append(_summary_row(method, p, "polished", members, exact))
     return tuple(rows)
 
 
+def _summary_row(method: str, p: float | None, stage: str, members: list[dict], exact: dict | None) -> SummaryRow:
+    optimum = proven_optimum(exact)
+    lower = None if not exact else exact.get("lower_bound")
+    objective = None if not exact else exact.get("objective")
+    outcomes = [stage_outcome(r, stage) for r in members]
+    good = [o for o in outcomes if o is not None and o["interpolates"]]
+    hits = None if optimum is None else sum(1 for o in good if o[objective] == optimum)
+    below = 0 if lower is None or objective is None else sum(1 for o in good if o[objective] < lower)
+    return SummaryRow(
+        method=method,
+        p=p,
+        stage=stage,
+        runs=len(members),
+        interpolating=len(good),
+        interpolation_rate=len(good) / len(members),
+        hits=hits,
+        hit_rate=None if hits is None else hits / len(members),
+        below_bound=below,
+        median_neurons=_median([o["neurons"] for o in good]),
+        best_neurons=min((o["neurons"] for o in good), default=None),
+        median_parameters=_median([o["parameters"] for o in good]),
+        best_parameters=min((o["parameters"] for o in good), default=None),
+        median_seconds=float(statistics.median(r["seconds"] for r in members)),
+    )
+
+
 # ---------------------------------------------------------------------- execution
-def _torch_single_thread() -> None:
-    """One torch thread per task: results then do not depend on how many tasks share the cores."""
-    import torch
-
-    if torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
-
-
 def _certify_task(dataset: Dataset, objective: str, time_limit: float, box: float | None) -> dict:
     from .certify import certify
 
@@ -263,15 +282,11 @@ def _certify_task(dataset: Dataset, objective: str, time_limit: float, box: floa
 def _train_task(dataset: Dataset, spec: RunSpec, train_options: dict) -> dict:
     from .train import LpTrainer
 
-    _torch_single_thread()
     options = dict(train_options)
     if spec.p is not None:
         options["p"] = spec.p
-    trainer = LpTrainer(method=spec.method, seed=spec.seed, **options).fit(dataset)
-    run = dict(trainer.result_.to_json())
-    run["method"], run["p"], run["seed"] = spec.method, spec.p, spec.seed
-    if "history" not in run:
-        run["history"] = [list(map(float, entry)) for entry in trainer.result_.history]
+    run = LpTrainer(method=spec.method, seed=spec.seed, **options).fit(dataset).result_.to_json()
+    run["p"] = spec.p  # the trainer reports its own default p even when its method ignores it
     return run
 
 
@@ -322,6 +337,7 @@ def compare(
         own = tuple(run for spec, run in zip(plan, runs) if spec.instance == index)
         for run in own:
             run["hit"] = is_hit(run, exacts[index])
+            run["hit_polished"] = is_hit(run, exacts[index], "polished")
         instances.append(InstanceComparison(dataset.name, dataset, exacts[index], own,
                                             summarize(own, exacts[index])))
     settings = {

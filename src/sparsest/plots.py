@@ -8,7 +8,7 @@ Per instance (see :func:`instance_figures`):
   t_k = -b_k / w_k marked, and one trained interpolant per (method, p) (the lowest seed);
 * ``lines`` (d = 2) — the fitted surface f over the data's box, the data, and the lines
   w_k . x + b_k = 0 of the active neurons, for the certificate and one run per (method, p);
-* ``training`` — active neurons and loss against the step, from the trainers' histories.
+* ``training`` — active neurons and the MSE against the step, from the trainers' histories.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .compare import InstanceComparison, group_label, proven_optimum
+from .compare import InstanceComparison, group_label, proven_optimum, stage_outcome
 from .dataset import Dataset
 from .network import Network
 
@@ -54,7 +54,11 @@ def representatives(runs) -> list[dict]:
 def _run_title(run: dict) -> str:
     seed = "" if run.get("seed") is None else f" seed {run['seed']}"
     fit = "" if run["interpolates"] else ", NO FIT"
-    return f"{group_label(run['method'], run['p'])}{seed}: {run['neurons']} neurons{fit}"
+    polished = stage_outcome(run, "polished")
+    extra = ""
+    if polished is not None:
+        extra = f"; polished {polished['neurons']}" if polished["interpolates"] else "; polish infeasible"
+    return f"{group_label(run['method'], run['p'])}{seed}: {run['neurons']} neurons{fit}{extra}"
 
 
 def _exact_title(exact: dict) -> str:
@@ -71,26 +75,35 @@ def _network(data) -> Network | None:
 
 # ---------------------------------------------------------------------- counts
 def counts_figure(name: str, exact: dict, runs) -> bytes:
-    """Neurons (left) and parameters (right) of every run, grouped by (method, p)."""
+    """Neurons (left) and parameters (right) of every run, grouped by (method, p): the trained
+    network (circle) and its polish (triangle, just right of it); red crosses do not interpolate."""
     runs = list(runs)
     labels = list(dict.fromkeys(group_label(r["method"], r["p"]) for r in runs))
     fig = Figure(figsize=(max(6.0, 1.3 * len(labels) + 3.0) * 1.6, 4.0), layout="constrained")
     rng = np.random.default_rng(0)  # jitter only; fixed so the figure is reproducible
+    markers = {"trained": ("o", -0.12, "#1f77b4"), "polished": ("^", 0.12, "#2ca02c")}
     for ax, key in zip(fig.subplots(1, 2), ("neurons", "parameters")):
         for run in runs:
-            x = labels.index(group_label(run["method"], run["p"])) + rng.uniform(-0.15, 0.15)
-            if run["interpolates"]:
-                ax.plot(x, run[key], "o", color="#1f77b4", alpha=0.75, ms=6)
-            else:
-                ax.plot(x, run[key], "x", color=_FAIL_COLOR, ms=8, mew=2)
+            x = labels.index(group_label(run["method"], run["p"]))
+            for stage, (marker, shift, color) in markers.items():
+                outcome = stage_outcome(run, stage)
+                if outcome is None or outcome[key] is None:
+                    continue
+                where = x + shift + rng.uniform(-0.06, 0.06)
+                if outcome["interpolates"]:
+                    ax.plot(where, outcome[key], marker, color=color, alpha=0.75, ms=6)
+                else:
+                    ax.plot(where, outcome[key], "x", color=_FAIL_COLOR, ms=8, mew=2)
         _count_reference(ax, exact, key)
         ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
         ax.set_xlim(-0.6, len(labels) - 0.4)
         ax.set_ylabel(key)
         ax.set_ylim(bottom=0)
         ax.grid(axis="y", alpha=0.3)
-        ax.plot([], [], "o", color="#1f77b4", label="run (interpolates)")
-        ax.plot([], [], "x", color=_FAIL_COLOR, mew=2, label="run (no fit: failure)")
+        ax.plot([], [], "o", color=markers["trained"][2], label="trained (interpolates)")
+        if any(stage_outcome(r, "polished") is not None for r in runs):
+            ax.plot([], [], "^", color=markers["polished"][2], label="+ exact polish (interpolates)")
+        ax.plot([], [], "x", color=_FAIL_COLOR, mew=2, label="no fit: a failure")
         ax.legend(fontsize=8, loc="best")
     fig.suptitle(f"{name}: {_exact_title(exact)}")
     return _png(fig)
@@ -126,6 +139,11 @@ def interpolants_figure(dataset: Dataset, exact: dict, runs) -> bytes:
             continue
         style = "-" if run["interpolates"] else "--"
         ax.plot(grid, net(grid), style, color=color, lw=1.3, alpha=0.85, label=_run_title(run))
+        polished = _network((run.get("polished") or {}).get("network"))
+        if polished is not None:
+            outcome = stage_outcome(run, "polished")
+            ax.plot(grid, polished(grid), ":", color=color, lw=1.6,
+                    label=f"  + polish: {outcome['neurons']} neurons")
     exact_net = _network(exact.get("network")) if exact else None
     if exact_net is not None:
         ax.plot(grid, exact_net(grid), color=_EXACT_COLOR, lw=2.2, label=_exact_title(exact), zorder=4)
@@ -142,7 +160,7 @@ def interpolants_figure(dataset: Dataset, exact: dict, runs) -> bytes:
     ax.set_ylabel("f(x)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title(f"{dataset.name}: sparsest interpolant and trained interpolants (dashed: no fit)")
+    ax.set_title(f"{dataset.name}: sparsest interpolant and trained ones (dashed: no fit; dotted: polished)")
     return _png(fig)
 
 
@@ -205,28 +223,31 @@ def _draw_line(ax, w: np.ndarray, b: float, lo: np.ndarray, hi: np.ndarray) -> N
 
 # ---------------------------------------------------------------------- training curves
 def training_figure(name: str, exact: dict, runs) -> bytes | None:
-    """Active neurons and loss against the step (one curve per group, lowest seed); None when no
-    run has a history."""
+    """Active neurons (merged blocks; thin: raw neurons) and MSE against the step, one curve per
+    group (lowest seed); None when no run has a history."""
     chosen = [r for r in representatives(runs) if r.get("history")]
     if not chosen:
         return None
     fig = Figure(figsize=(11.0, 4.2), layout="constrained")
     ax_n, ax_l = fig.subplots(1, 2)
     for run, color in zip(chosen, _colors(len(chosen))):
-        hist = np.asarray(run["history"], dtype=float).reshape(-1, 3)
+        rows = run["history"]
+        steps = np.array([h["step"] for h in rows], dtype=float)
         label = group_label(run["method"], run["p"]) + ("" if run["interpolates"] else " (no fit)")
-        ax_n.step(hist[:, 0], hist[:, 2], where="post", color=color, label=label)
-        positive = hist[:, 1] > 0
-        ax_l.plot(hist[positive, 0], hist[positive, 1], color=color, label=label)
+        ax_n.step(steps, [h["neurons"] for h in rows], where="post", color=color, label=label)
+        ax_n.step(steps, [h["neurons_raw"] for h in rows], where="post", color=color, lw=0.7, alpha=0.5)
+        mse = np.array([np.nan if h["mse"] is None else h["mse"] for h in rows], dtype=float)
+        positive = mse > 0
+        ax_l.plot(steps[positive], mse[positive], color=color, label=label)
     if exact and exact.get("objective") == "neurons":
         optimum = proven_optimum(exact)
         if optimum is not None:
             ax_n.axhline(optimum, color=_EXACT_COLOR, ls="--", lw=1.2, label=f"certified optimum {optimum}")
     ax_n.set_xlabel("step")
-    ax_n.set_ylabel("active neurons")
+    ax_n.set_ylabel("active neurons (thin: before merging)")
     ax_n.set_ylim(bottom=0)
     ax_l.set_xlabel("step")
-    ax_l.set_ylabel("loss")
+    ax_l.set_ylabel("mean squared error")
     ax_l.set_yscale("log")
     for ax in (ax_n, ax_l):
         ax.grid(alpha=0.3)

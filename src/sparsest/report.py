@@ -17,14 +17,15 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
-from .compare import Comparison, InstanceComparison, SummaryRow, group_label, proven_optimum
+from .compare import Comparison, InstanceComparison, SummaryRow, group_label, proven_optimum, stage_outcome
 from .errors import SparsestError
 from .files import write_atomic
 from .plots import instance_figures, slug
 
 #: The columns of results.csv, in order.
 CSV_COLUMNS = ("instance", "method", "p", "seed", "interpolates", "max_abs_residual", "neurons",
-               "parameters", "neurons_raw", "hit", "steps", "seconds")
+               "parameters", "neurons_raw", "hit", "polished_interpolates", "polished_neurons",
+               "polished_parameters", "hit_polished", "fit", "stopped", "steps", "seconds")
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ def runs_csv(comparison: Comparison) -> str:
     writer.writerow(CSV_COLUMNS)
     for instance in comparison.instances:
         for run in instance.runs:
-            row = {"instance": instance.name, **run}
+            polished = stage_outcome(run, "polished") or {}
+            row = {"instance": instance.name, **run, **{f"polished_{k}": v for k, v in polished.items()}}
             writer.writerow(["" if row.get(col) is None else _plain(row.get(col)) for col in CSV_COLUMNS])
     return buffer.getvalue()
 
@@ -88,10 +90,10 @@ def _rate(value: float | None) -> str:
 
 
 def summary_table(rows: tuple[SummaryRow, ...], tablefmt: str = "github") -> str:
-    """The per-(method, p) table: runs, fits, hits, median/best counts (over fitting runs), time."""
+    """The per-(method, p, stage) table: runs, fits, hits, median/best counts (over fitting runs), time."""
     header = ["method", "runs", "interpolate", "hit rate", "median neurons", "best neurons",
               "median params", "best params", "median s"]
-    body = [[group_label(r.method, r.p), r.runs, _rate(r.interpolation_rate), _rate(r.hit_rate),
+    body = [[group_label(r.method, r.p, r.stage), r.runs, _rate(r.interpolation_rate), _rate(r.hit_rate),
              _number(r.median_neurons), _number(r.best_neurons), _number(r.median_parameters),
              _number(r.best_parameters), f"{r.median_seconds:.2f}"] for r in rows]
     return tabulate(body, headers=header, tablefmt=tablefmt, disable_numparse=True)
@@ -114,11 +116,12 @@ def exact_sentence(exact: dict) -> str:
 def _warnings(instance: InstanceComparison) -> list[str]:
     notes = []
     for row in instance.summary:
+        label = group_label(row.method, row.p, row.stage)
         if row.below_bound:
-            notes.append(f"{group_label(row.method, row.p)}: {row.below_bound} interpolating run(s) below the "
+            notes.append(f"{label}: {row.below_bound} interpolating run(s) below the "
                          "certified lower bound — one side is wrong (or the tolerances differ); investigate")
         if row.interpolating == 0:
-            notes.append(f"{group_label(row.method, row.p)}: no run interpolates — all are failures (SPEC 5)")
+            notes.append(f"{label}: no run interpolates — all are failures (SPEC 5)")
     return notes
 
 
@@ -149,7 +152,8 @@ def report_markdown(comparison: Comparison, figures: dict[str, list[str]]) -> st
         "A run counts only if it interpolates (max |f(x_i) - y_i| within the tolerance of SPEC 6); "
         "median and best counts are over interpolating runs, and a *hit* is an interpolating run "
         "whose count equals the certified optimum (no hit rate when the certificate's gap is open). "
-        "All runs: `results.csv`; everything: `results.json`.",
+        "Rows marked *+polish* judge the same runs after the exact LP on their trained support "
+        "(sparsest.extract.polish). All runs: `results.csv`; everything: `results.json`.",
         "",
     ]
     for instance in comparison.instances:
@@ -177,10 +181,17 @@ def _assumptions(value) -> str:
 
 
 def _runs_table(instance: InstanceComparison) -> str:
-    header = ["method", "seed", "interpolates", "max residual", "neurons", "params", "hit", "s"]
-    body = [[group_label(r["method"], r["p"]), _number(r.get("seed")), "yes" if r["interpolates"] else "NO",
-             _number(r.get("max_abs_residual")), r["neurons"], r["parameters"],
-             {True: "yes", False: "no", None: "-"}[r.get("hit")], f"{r['seconds']:.2f}"] for r in instance.runs]
+    header = ["method", "seed", "interpolates", "max residual", "neurons", "params", "hit",
+              "polished: fits", "neurons", "params", "hit", "s"]
+    yes_no = {True: "yes", False: "NO", None: "-"}
+    hit = {True: "yes", False: "no", None: "-"}
+    body = []
+    for r in instance.runs:
+        polished = stage_outcome(r, "polished") or {"interpolates": None, "neurons": None, "parameters": None}
+        body.append([group_label(r["method"], r["p"]), _number(r.get("seed")), yes_no[r["interpolates"]],
+                     _number(r.get("max_abs_residual")), r["neurons"], r["parameters"], hit[r.get("hit")],
+                     yes_no[polished["interpolates"]], _number(polished["neurons"]), _number(polished["parameters"]),
+                     hit[r.get("hit_polished")], f"{r['seconds']:.2f}"])
     return tabulate(body, headers=header, tablefmt="github", disable_numparse=True)
 
 
