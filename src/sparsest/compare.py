@@ -168,6 +168,34 @@ def check_backend(backend: str | None, jobs: int) -> None:
         raise SparsestError(f"--backend {backend}: {str(err).splitlines()[0]}") from None
 
 
+def check_train_options(datasets: Sequence[Dataset], methods: Sequence[str], train_options: dict) -> None:
+    """Raise :class:`SparsestError` before anything runs unless ``LpTrainer`` accepts
+    ``train_options`` for every method and dataset (its own validation, without training)."""
+    from .train import LpTrainer
+
+    for key in ("method", "seed", "p"):
+        if key in train_options:
+            raise SparsestError(f"train option {key!r} is set by the sweep itself; leave it out")
+    for method in methods:
+        try:
+            trainer = LpTrainer(method=method, **train_options)
+        except TypeError:
+            raise SparsestError(f"unknown trainer option among {', '.join(sorted(train_options))}") from None
+        for dataset in datasets:
+            trainer._settings(dataset)  # the trainer's own checks (one-line SparsestError)
+
+
+def _with_history_every(train_options: dict) -> dict:
+    """Ask the trainer for about 100 history rows per run (for the training-curve figures), in
+    multiples of the 100 steps at which it checks, unless the caller chose ``history_every``."""
+    from .train import CHECK_EVERY, PAPER_STEPS
+
+    if "history_every" not in train_options:
+        steps = train_options.get("steps") or PAPER_STEPS
+        train_options["history_every"] = max(1, steps // (100 * CHECK_EVERY)) * CHECK_EVERY
+    return train_options
+
+
 def plan_runs(n_instances: int, methods: Sequence[str], ps: Sequence[float], seeds: int) -> tuple[RunSpec, ...]:
     """Every run of the sweep, ordered by instance, method (as given), p (as given), seed 0..seeds-1.
 
@@ -273,10 +301,10 @@ def _summary_row(method: str, p: float | None, stage: str, members: list[dict], 
 
 
 # ---------------------------------------------------------------------- execution
-def _certify_task(dataset: Dataset, objective: str, time_limit: float, box: float | None) -> dict:
+def _certify_task(dataset: Dataset, objective: str, time_limit: float, box: float | None, count_bias: bool) -> dict:
     from .certify import certify
 
-    return certify(dataset, objective=objective, box=box, time_limit=time_limit).to_json()
+    return certify(dataset, objective=objective, count_bias=count_bias, box=box, time_limit=time_limit).to_json()
 
 
 def _train_task(dataset: Dataset, spec: RunSpec, train_options: dict) -> dict:
@@ -309,9 +337,9 @@ def compare(
     backend: str | None = None,
     progress: bool = False,
 ) -> Comparison:
-    """Certify every dataset (``objective``, ``time_limit`` seconds, ``box`` R of SPEC 3) and run
-    the sweep of :func:`plan_runs`; ``train_options`` go to every ``LpTrainer`` (width, lam,
-    steps, lr, ...). Tasks run through joblib with ``jobs`` workers on ``backend`` (None: joblib's
+    """Certify every dataset (``objective``, ``time_limit`` seconds, ``box`` R of SPEC 3, biases
+    counted when ``train_options["count_bias"]``) and run the sweep of :func:`plan_runs`;
+    ``train_options`` go to every ``LpTrainer`` (width, lam, steps, lr, skip, count_bias, ...). Tasks run through joblib with ``jobs`` workers on ``backend`` (None: joblib's
     default, or whatever an enclosing ``joblib.parallel_config`` chose, e.g. "dask" or "ray");
     the result is the same for every ``jobs`` and backend. ``progress`` shows a tqdm bar on stderr.
     """
@@ -326,9 +354,11 @@ def compare(
     repeated = next((n for n in names if names.count(n) > 1), None)
     if repeated is not None:
         raise SparsestError(f"two instances are named {repeated!r}: give each a distinct name")
-    train_options = dict(train_options or {})
+    train_options = _with_history_every(dict(train_options or {}))
+    check_train_options(datasets, methods, train_options)
     plan = plan_runs(len(datasets), methods, ps, seeds)
-    tasks = [("certify", ds, objective, float(time_limit), box) for ds in datasets]
+    count_bias = bool(train_options.get("count_bias", False))  # the certificate counts what training penalises
+    tasks = [("certify", ds, objective, float(time_limit), box, count_bias) for ds in datasets]
     tasks += [("train", datasets[spec.instance], spec, train_options) for spec in plan]
     results = _run_tasks(tasks, jobs=jobs, backend=backend, progress=progress)
     exacts, runs = results[:len(datasets)], results[len(datasets):]

@@ -51,14 +51,18 @@ def representatives(runs) -> list[dict]:
     return chosen
 
 
-def _run_title(run: dict) -> str:
+def _neurons(n) -> str:
+    return f"{n} neuron" if n == 1 else f"{n} neurons"
+
+
+def _run_title(run: dict, with_polish: bool = True) -> str:
     seed = "" if run.get("seed") is None else f" seed {run['seed']}"
     fit = "" if run["interpolates"] else ", NO FIT"
-    polished = stage_outcome(run, "polished")
+    polished = stage_outcome(run, "polished") if with_polish else None
     extra = ""
     if polished is not None:
         extra = f"; polished {polished['neurons']}" if polished["interpolates"] else "; polish infeasible"
-    return f"{group_label(run['method'], run['p'])}{seed}: {run['neurons']} neurons{fit}{extra}"
+    return f"{group_label(run['method'], run['p'])}{seed}: {_neurons(run['neurons'])}{fit}{extra}"
 
 
 def _exact_title(exact: dict) -> str:
@@ -138,12 +142,14 @@ def interpolants_figure(dataset: Dataset, exact: dict, runs) -> bytes:
         if net is None:
             continue
         style = "-" if run["interpolates"] else "--"
-        ax.plot(grid, net(grid), style, color=color, lw=1.3, alpha=0.85, label=_run_title(run))
-        polished = _network((run.get("polished") or {}).get("network"))
-        if polished is not None:
-            outcome = stage_outcome(run, "polished")
+        ax.plot(grid, net(grid), style, color=color, lw=1.3, alpha=0.85, label=_run_title(run, with_polish=False))
+        outcome = stage_outcome(run, "polished")
+        if outcome is not None and run["polished"].get("network"):
+            polished = Network.from_json(run["polished"]["network"])
             ax.plot(grid, polished(grid), ":", color=color, lw=1.6,
-                    label=f"  + polish: {outcome['neurons']} neurons")
+                    label=f"  + polish: {_neurons(outcome['neurons'])}")
+        elif outcome is not None:
+            ax.plot([], [], ":", color=color, label="  + polish: infeasible")
     exact_net = _network(exact.get("network")) if exact else None
     if exact_net is not None:
         ax.plot(grid, exact_net(grid), color=_EXACT_COLOR, lw=2.2, label=_exact_title(exact), zorder=4)
@@ -160,7 +166,7 @@ def interpolants_figure(dataset: Dataset, exact: dict, runs) -> bytes:
     ax.set_ylabel("f(x)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title(f"{dataset.name}: sparsest interpolant and trained ones (dashed: no fit; dotted: polished)")
+    fig.suptitle(f"{dataset.name}: sparsest interpolant and trained ones (dashed: no fit; dotted: polished)")
     return _png(fig)
 
 
@@ -234,11 +240,12 @@ def training_figure(name: str, exact: dict, runs) -> bytes | None:
         rows = run["history"]
         steps = np.array([h["step"] for h in rows], dtype=float)
         label = group_label(run["method"], run["p"]) + ("" if run["interpolates"] else " (no fit)")
-        ax_n.step(steps, [h["neurons"] for h in rows], where="post", color=color, label=label)
+        ax_n.step(steps, [h["neurons"] for h in rows], where="post", color=color, label=label,
+                  marker="." if len(rows) < 30 else None)
         ax_n.step(steps, [h["neurons_raw"] for h in rows], where="post", color=color, lw=0.7, alpha=0.5)
         mse = np.array([np.nan if h["mse"] is None else h["mse"] for h in rows], dtype=float)
         positive = mse > 0
-        ax_l.plot(steps[positive], mse[positive], color=color, label=label)
+        ax_l.plot(steps[positive], mse[positive], color=color, label=label, marker="." if len(rows) < 30 else None)
     if exact and exact.get("objective") == "neurons":
         optimum = proven_optimum(exact)
         if optimum is not None:
