@@ -121,12 +121,48 @@ class BlockDictionary:
         return Network(self.block_sign[blocks], weights[:, :d], weights[:, d], a, c)
 
     # ------------------------------------------------------------------ the LP of a fixed support
+    def _support_matrix(self, blocks: list[int]) -> sp.csc_matrix:
+        """Rows of the support LP: interpolation (N), cones (N per block), t -+ u >= 0 (2 per path weight).
+
+        Columns: u (d+1 per block), t (d per block), then the affine part. Assembled in one COO pass.
+        """
+        n, k, m, d = self.dataset.n_points, self.n_weights, len(blocks), self.dataset.dim
+        n_u, n_t = m * k, m * d
+        rows, cols, vals = [], [], []
+
+        def put(row_index, col_index, values):
+            r, c = np.meshgrid(row_index, col_index, indexing="ij")
+            rows.append(r.ravel())
+            cols.append(c.ravel())
+            vals.append(np.asarray(values, dtype=np.float64).ravel())
+
+        for i, b in enumerate(blocks):
+            block_cols = np.arange(i * k, (i + 1) * k)
+            put(np.arange(n), block_cols, self.design(b))
+            put(n + i * n + np.arange(n), block_cols, self.cone(b))
+        put(np.arange(n), n_u + n_t + np.arange(self.n_affine), self.affine_design())
+        # t >= |u_j| for the path-weight coordinates j < d of every block: t - u >= 0, t + u >= 0.
+        path = np.arange(n_t)
+        u_of_path = (path // d) * k + path % d
+        first = n + m * n
+        for offset, sign in ((0, -1.0), (n_t, 1.0)):
+            rows += [first + offset + path, first + offset + path]
+            cols += [u_of_path, n_u + path]
+            vals += [np.full(n_t, sign), np.ones(n_t)]
+        shape = (first + 2 * n_t, n_u + n_t + self.n_affine)
+        matrix = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                               shape=shape).tocsc()
+        matrix.eliminate_zeros()
+        return matrix
+
     def fit_support(self, blocks: Sequence[int], *, box: float | None = None,
-                    feasibility_tol: float = 1e-10) -> SupportFit:
+                    feasibility_tol: float = 1e-10, coordinates: np.ndarray | None = None) -> SupportFit:
         """Is there u_b in C_{A_b} (b in S), with |u_bj| <= R when ``box``, that interpolates?
 
         Solves  sum_b s_b D_{A_b} X~ u_b [+ affine] = y,  G_{A_b} u_b >= 0  as an LP with HiGHS
         (objective: the l1 norm of the path weights, which keeps the answer small and unique-ish).
+        ``coordinates``, a (len(blocks), d+1) boolean mask, fixes u_bj = 0 where it is False (the
+        supports of the parameter count); None leaves every coordinate free.
         The returned network should still be re-checked (:func:`sparsest.verify.recheck`).
         """
         blocks = list(blocks)
@@ -136,18 +172,10 @@ class BlockDictionary:
         d = self.dataset.dim
         n_t = m * d
         n_var = n_u + n_t + self.n_affine
-        eq = sp.hstack([sp.hstack([sp.csr_matrix(self.design(b)) for b in blocks] or [sp.csr_matrix((n, 0))]),
-                        sp.csr_matrix((n, n_t)), sp.csr_matrix(self.affine_design())])
-        cones = sp.block_diag([self.cone(b) for b in blocks]) if blocks else sp.csr_matrix((0, n_u))
-        cones = sp.hstack([cones, sp.csr_matrix((cones.shape[0], n_t + self.n_affine))])
-        # t >= |u_j| for the path-weight coordinates j < d of every block: t - u >= 0, t + u >= 0.
-        pick = sp.csr_matrix((np.ones(n_t), (np.arange(n_t), [i * k + j for i in range(m) for j in range(d)])),
-                             shape=(n_t, n_u))
-        ident, no_affine = sp.identity(n_t), sp.csr_matrix((n_t, self.n_affine))
-        abs_rows = sp.vstack([sp.hstack([-pick, ident, no_affine]), sp.hstack([pick, ident, no_affine])])
-        A = sp.vstack([eq, cones, abs_rows]).tocsc()
-        row_lower = np.concatenate([self.dataset.y, np.zeros(cones.shape[0]), np.zeros(2 * n_t)])
-        row_upper = np.concatenate([self.dataset.y, np.full(cones.shape[0], INF), np.full(2 * n_t, INF)])
+        A = self._support_matrix(blocks)
+        n_cone_rows = m * n
+        row_lower = np.concatenate([self.dataset.y, np.zeros(n_cone_rows), np.zeros(2 * n_t)])
+        row_upper = np.concatenate([self.dataset.y, np.full(n_cone_rows, INF), np.full(2 * n_t, INF)])
         col_lower = np.full(n_var, -INF)
         col_upper = np.full(n_var, INF)
         col_lower[n_u:n_u + n_t] = 0.0
@@ -156,6 +184,10 @@ class BlockDictionary:
                 col_lower[i * k:i * k + d] = -box
                 col_upper[i * k:i * k + d] = box
                 col_lower[i * k + d], col_upper[i * k + d] = self.bias_bounds(b, box)
+        if coordinates is not None:
+            fixed = ~np.asarray(coordinates, dtype=bool).reshape(n_u)
+            col_lower[:n_u][fixed] = 0.0
+            col_upper[:n_u][fixed] = 0.0
         cost = np.zeros(n_var)
         cost[n_u:n_u + n_t] = 1.0
         result = solve_lp(cost, A, row_lower, row_upper, col_lower, col_upper,
