@@ -1,0 +1,211 @@
+"""The M-free certificate (SPEC 3): the pruned exhaustive search against plain enumerations."""
+
+import sys
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sparsest.dataset import Dataset
+from sparsest.dictionary import BlockDictionary
+from sparsest.errors import SparsestError
+from sparsest.exhaustive import SPAN_RTOL, _Counter, _Pruner, search_exhaustive
+from sparsest.univariate import min_knots
+from sparsest.verify import recheck
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from planted import planted_instance  # noqa: E402
+
+
+def _plain_neurons_bound(dictionary, below):
+    """Plain enumeration: is every support of exactly ``below`` blocks infeasible? (one LP each)."""
+    return not any(dictionary.fit_support(list(s)).feasible
+                   for s in combinations(range(dictionary.n_blocks), below))
+
+
+def _check_certificate(dictionary, result, objective="neurons", count_bias=False):
+    """The search's answer is right: its network interpolates with that count, and (plain
+    enumeration) no support of one size less is feasible."""
+    assert result.status == "optimal"
+    assert result.lower_bound == result.upper_bound
+    check = recheck(result.network, dictionary.dataset, count_bias=count_bias)
+    assert check.interpolates
+    count = check.neurons if objective == "neurons" else check.parameters
+    assert count == result.upper_bound
+    return result.upper_bound
+
+
+# ---------------------------------------------------------------------- neurons vs plain enumeration
+#: (d, N, planted width, seed): optima 1, 2 and 3, with and without zero targets.
+PLANTED_CASES = [(2, 6, 3, seed) for seed in range(100, 108)] + [(2, 7, 3, 104)] + \
+    [(3, 6, 2, seed) for seed in (100, 104, 106)] + [(3, 7, 2, 105)]
+
+
+def test_pruned_search_equals_plain_enumeration_on_planted_instances():
+    optima = []
+    for case in PLANTED_CASES:
+        dictionary = BlockDictionary(planted_instance(*case))
+        result = search_exhaustive(dictionary)
+        k = _check_certificate(dictionary, result)
+        assert k == 0 or _plain_neurons_bound(dictionary, k - 1), case
+        optima.append(k)
+    assert set(optima) == {1, 2, 3}
+
+
+@pytest.mark.parametrize("options", [dict(skip=True), dict(output_bias=True), dict()])
+def test_pruned_search_equals_plain_enumeration_on_random_targets(options):
+    rng = np.random.default_rng(31)
+    for trial in range(4):
+        n = 4 + trial % 2
+        ds = Dataset.from_arrays(rng.uniform(-1, 1, (n, 2)), rng.normal(size=n), **options)
+        dictionary = BlockDictionary(ds)
+        result = search_exhaustive(dictionary)
+        k = _check_certificate(dictionary, result)
+        assert k == 0 or _plain_neurons_bound(dictionary, k - 1)
+
+
+def test_zero_targets_and_affine_targets():
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-1, 1, (6, 2))
+    zero = BlockDictionary(Dataset.from_arrays(X, np.zeros(6)))
+    result = search_exhaustive(zero)
+    assert result.upper_bound == 0 and result.network.width == 0
+    # An affine function without the skip term needs two neurons (relu(z) - relu(-z)).
+    y = X @ [0.7, -1.3]
+    affine = BlockDictionary(Dataset.from_arrays(X, y - y.mean()))
+    result = search_exhaustive(affine)
+    assert _check_certificate(affine, result) == 2
+    assert _plain_neurons_bound(affine, 1)
+    # With the skip term it is free.
+    assert search_exhaustive(BlockDictionary(Dataset.from_arrays(X, y, skip=True))).upper_bound == 0
+
+
+# ---------------------------------------------------------------------- the filter itself
+def test_span_and_cover_filter_keeps_exactly_the_tuples_a_direct_check_keeps():
+    rng = np.random.default_rng(8)
+    for trial in range(6):
+        ds = planted_instance(2, 8, 2, 300 + trial) if trial % 2 else \
+            Dataset.from_arrays(rng.uniform(-1, 1, (8, 2)), rng.normal(size=8), output_bias=True)
+        dictionary = BlockDictionary(ds)
+        pruner = _Pruner(dictionary, free_columns=dictionary.affine_design(), cover=not ds.output_bias)
+        for m in (1, 2):
+            stats = _Counter()
+            kept = {tuple(sorted(t)) for batch in pruner.tuples(m, float("inf"), stats) for t in batch.tolist()}
+            expected = set()
+            for tup in combinations(range(len(dictionary.patterns)), m):
+                union = dictionary.patterns[list(tup)].any(axis=0)
+                if not ds.output_bias and np.any(~union & (np.abs(ds.y) > ds.interpolation_tol)):
+                    continue
+                H = np.hstack([dictionary.affine_design()] + [pruner.designs[p] for p in tup])
+                residual = np.linalg.norm(ds.y - H @ np.linalg.lstsq(H, ds.y, rcond=None)[0])
+                assert not (SPAN_RTOL * 1e-2 < residual < SPAN_RTOL * 1e2), "ambiguous test instance"
+                if residual <= SPAN_RTOL * ds.y_scale:
+                    expected.add(tup)
+            assert kept >= expected  # sound: nothing a direct check keeps is pruned
+            if pruner.span_can_prune(m):
+                assert kept == expected  # and as strong as the direct check
+            assert stats.tuples == len(list(combinations(range(len(dictionary.patterns)), m)))
+            assert stats.tuples - stats.cover_pruned - stats.span_pruned == len(kept)
+
+
+# ---------------------------------------------------------------------- 1-D: the closed form
+def test_one_d_equals_the_closed_form():
+    rng = np.random.default_rng(12)
+    seen = set()
+    for trial in range(12):
+        n = int(rng.integers(3, 8))
+        x = np.sort(rng.choice(np.arange(-10, 11), size=n, replace=False)).astype(float)
+        y = rng.integers(-3, 4, size=n).astype(float)
+        ds = Dataset.from_arrays(x, y)
+        dictionary = BlockDictionary(ds)
+        result = search_exhaustive(dictionary)
+        assert _check_certificate(dictionary, result) == min_knots(ds)
+        assert search_exhaustive(dictionary, objective="parameters").upper_bound == min_knots(ds)
+        seen.add(min_knots(ds))
+    assert len(seen) >= 3
+
+
+# ---------------------------------------------------------------------- parameters
+def _plain_parameters_bound(dictionary, below):
+    """Plain enumeration over sets of (block, path weight) of size ``below``; the bias is free and
+    the constant neuron (all points, bias only) is always offered."""
+    d = dictionary.dataset.dim
+    everything = int(np.flatnonzero(dictionary.patterns.all(axis=1))[0])
+    atoms = [(b, j) for b in range(dictionary.n_blocks) for j in range(d)]
+    for chosen in combinations(atoms, below):
+        blocks = sorted({b for b, _ in chosen} | {2 * everything, 2 * everything + 1})
+        mask = np.zeros((len(blocks), d + 1), dtype=bool)
+        mask[:, d] = True
+        for b, j in chosen:
+            mask[blocks.index(b), j] = True
+        if dictionary.fit_support(blocks, coordinates=mask).feasible:
+            return False
+    return True
+
+
+def test_parameters_equal_plain_enumeration():
+    rng = np.random.default_rng(21)
+    values = []
+    for trial in range(3):
+        ds = Dataset.from_arrays(rng.uniform(-1, 1, (4, 2)), rng.normal(size=4))
+        dictionary = BlockDictionary(ds)
+        result = search_exhaustive(dictionary, objective="parameters")
+        k = _check_certificate(dictionary, result, objective="parameters")
+        assert _plain_parameters_bound(dictionary, k - 1)
+        neurons = search_exhaustive(dictionary).upper_bound
+        assert k >= neurons - 1  # the constant neuron costs no parameter
+        values.append(k)
+    assert min(values) >= 1
+
+
+def test_parameters_with_counted_bias_count_the_constant():
+    X = np.array([[0.0, 0.0], [1.0, 0.2], [0.3, 1.0], [-0.5, 0.4]])
+    dictionary = BlockDictionary(Dataset.from_arrays(X, np.full(4, 2.5)))
+    assert search_exhaustive(dictionary, objective="parameters").upper_bound == 0
+    counted = search_exhaustive(dictionary, objective="parameters", count_bias=True)
+    assert _check_certificate(dictionary, counted, objective="parameters", count_bias=True) == 1
+
+
+# ---------------------------------------------------------------------- upper, box, time limit, errors
+def test_upper_stops_the_search_and_a_loose_upper_still_finds_the_optimum():
+    ds = planted_instance(2, 8, 3, 7)
+    dictionary = BlockDictionary(ds)
+    full = search_exhaustive(dictionary)
+    k = _check_certificate(dictionary, full)
+    trusted = search_exhaustive(dictionary, upper=k)
+    assert (trusted.status, trusted.lower_bound, trusted.upper_bound, trusted.network) == ("optimal", k, k, None)
+    loose = search_exhaustive(dictionary, upper=k + 2)
+    assert loose.upper_bound == k and loose.network is not None
+    assert [lv.size for lv in trusted.levels] == list(range(k))
+
+
+def test_time_limit_reports_honest_bounds():
+    ds = planted_instance(2, 20, 4, 1)
+    result = search_exhaustive(BlockDictionary(ds), time_limit=0.5)
+    assert result.status == "time_limit"
+    assert result.upper_bound is None and result.network is None
+    assert 0 <= result.lower_bound <= 4
+    assert result.seconds < 5
+
+
+def test_box():
+    ds = planted_instance(2, 6, 2, 5)
+    dictionary = BlockDictionary(ds)
+    assert search_exhaustive(dictionary, box=100.0).upper_bound == search_exhaustive(dictionary).upper_bound
+    with pytest.raises(SparsestError, match="box"):
+        search_exhaustive(dictionary, box=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(objective="weights"), "objective"),
+    (dict(time_limit=0), "time limit"),
+    (dict(upper=-1), "upper"),
+    (dict(upper=2.5), "upper"),
+    (dict(box=-1.0), "box"),
+])
+def test_bad_options_raise_one_line_errors(kwargs, match):
+    dictionary = BlockDictionary(planted_instance(2, 5, 2, 1))
+    with pytest.raises(SparsestError, match=match) as err:
+        search_exhaustive(dictionary, **kwargs)
+    assert "\n" not in str(err.value)
