@@ -13,7 +13,6 @@ Independent references, sharing no code with the package's search:
 
 from __future__ import annotations
 
-import itertools
 import math
 from fractions import Fraction
 
@@ -27,6 +26,7 @@ from sparsest.dataset import Dataset, load_dataset
 from sparsest.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
 from sparsest.lpmin import (
+    BoxBindsError,
     _bareiss_det,
     _null_line,
     minimize_lp,
@@ -361,7 +361,7 @@ def test_box_keeps_minimizers_inside_and_refuses_a_binding_box():
     boxed = minimize_lp(ds, 0.5, box=largest)
     assert boxed.value == pytest.approx(free.value)
     assert boxed.touches_box
-    with pytest.raises(SparsestError, match="lies on the box"):
+    with pytest.raises(BoxBindsError, match="lies on the box"):
         minimize_lp(ds, 0.5, box=largest / 2)
 
 

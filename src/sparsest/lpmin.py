@@ -53,13 +53,14 @@ Why a finite, exact search finds the global minimum (the argument this module im
 
 Exactness. Data, rays and the linear system are exact (integers after scaling each equation by
 the common denominator of its row). Bases are decided by determinants: a float64 determinant is
-trusted only when it exceeds 1e-6 of its Hadamard bound (its rounding error is below ~1e-13 of
-that bound for these sizes); every smaller one is recomputed exactly (fraction-free Bareiss on
-Python integers), so which sets are bases and which coefficients are zero is decided exactly, and
-float coefficients (Cramer ratios) carry a relative error below ~1e-7. Costs are compared in
-float64: every candidate within 1e-6 (relative) of the smallest cost is re-derived in exact
-rationals (coefficients, neurons, exact interpolation of every data point) and its cost is
-recomputed from the exact magnitudes; ties are decided at ``tie_rtol`` (default 1e-9, relative).
+trusted only when it exceeds 1e-6 of its Hadamard bound (with partial pivoting its rounding error
+is below ~1e-11 of that bound for n <= 12); every smaller one is recomputed exactly (fraction-free
+Bareiss on Python integers). So which sets are bases and which coefficients are zero is decided
+exactly, and the float coefficients (Cramer ratios) carry a relative error below ~1e-5 (typically
+~1e-12). Costs are compared in float64: every candidate within 1e-4 (relative) of the smallest
+cost is re-derived in exact rationals (coefficients, neurons, exact interpolation of every data
+point) and its cost is recomputed from the exact magnitudes; ties are decided at ``tie_rtol``
+(default 1e-9, relative).
 
 Size. The work grows like C(m + 1, rank - |H|) determinants (m atoms): 1-D up to N = 12 is
 instant; 2-D without skip term is fine to N = 5 (about 2e5 determinants), N = 6 needs about
@@ -90,12 +91,20 @@ from .patterns import anchor_point
 from .verify import recheck
 
 __all__ = [
+    "BoxBindsError",
     "LpMinResult",
     "LpVertex",
     "VertexCatalogue",
+    "describe_setting",
+    "exact_minimizers",
     "minimize_lp",
     "vertex_catalogue",
 ]
+
+class BoxBindsError(SparsestError):
+    """With the box R, no unboxed l^p minimiser fits the box: the boxed minimum lies on the box and
+    is not computed here (raise R)."""
+
 
 #: Refuse instances whose basis enumeration needs more determinants than this.
 MAX_DETERMINANTS = 1_000_000
@@ -106,7 +115,7 @@ MAX_CANDIDATES = 500_000
 #: A float determinant below this fraction of its Hadamard bound is recomputed exactly.
 _DET_TRUST = 1e-6
 #: Float candidates within this relative distance of the smallest cost are re-derived exactly.
-_CANDIDATE_WINDOW = 1e-6
+_CANDIDATE_WINDOW = 1e-4
 #: At most this many tied minimisers are listed (``ties_truncated`` says when more exist).
 MAX_LISTED_TIES = 100
 
@@ -455,10 +464,6 @@ class VertexCatalogue:
     def n_candidates(self) -> int:
         return int(len(self.candidate_vertex))
 
-    @property
-    def n_vertex_supports(self) -> int:
-        return int(len(self.vertices.bases))
-
     def costs(self, p: float) -> np.ndarray:
         """F_p of every candidate (float64)."""
         _check_p(p)
@@ -670,8 +675,8 @@ def minimize_lp(dataset: Dataset, p: float, *, box: float | None = None, count_b
     that interpolate ``dataset`` (0 < p <= 1; module docstring), with every tie.
 
     Pass a ``catalogue`` from :func:`vertex_catalogue` to reuse it across several p. With ``box``,
-    only minimisers inside the box are kept; SparsestError when none is (the boxed minimum is then
-    on the box and not computed here).
+    only minimisers inside the box are kept; :class:`BoxBindsError` when none is (the boxed minimum
+    is then on the box and not computed here).
     """
     _check_p(p)
     p = float(p)
@@ -688,7 +693,7 @@ def minimize_lp(dataset: Dataset, p: float, *, box: float | None = None, count_b
         inside = [m for m in minimizers if _in_box(dataset, m, box)]
         if not inside:
             largest = max(float(abs(u[j])) for m in minimizers for _, u in m.neurons for j in range(dataset.dim))
-            raise SparsestError(
+            raise BoxBindsError(
                 f"{dataset.name}: the l^p minimiser needs path weights up to {largest:.6g} > R={box:g}; "
                 f"the minimum with this box lies on the box and is not computed here; use R >= {largest:.6g}"
             )
