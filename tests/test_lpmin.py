@@ -28,7 +28,9 @@ from sparsest.errors import SparsestError
 from sparsest.lpmin import (
     BoxBindsError,
     _bareiss_det,
+    _maximal_partitions,
     _null_line,
+    _set_partitions,
     minimize_lp,
     vertex_catalogue,
 )
@@ -329,6 +331,33 @@ def test_local_minimization_from_seeded_starts_never_beats_the_minimum(seed):
     assert min(lows) >= exact * (1 - 1e-9)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_2d_local_minimization_from_seeded_starts_never_beats_the_minimum(seed):
+    """Nelder-Mead on the hidden layer (W, b) of a width-N 2-D network without skip term, the
+    output weights solved from the interpolation equations."""
+    rng = np.random.default_rng(450 + seed)
+    ds = distinct_2d(rng, 4)
+    X, y, n, p = ds.X, ds.y, ds.n_points, 0.5
+    exact = minimize_lp(ds, p).value
+
+    def cost(theta):
+        W, b = theta[:2 * n].reshape(n, 2), theta[2 * n:]
+        H = np.maximum(X @ W.T + b, 0.0)
+        v, *_ = np.linalg.lstsq(H, y, rcond=None)
+        if np.max(np.abs(H @ v - y)) > 1e-8:
+            return 1e6
+        return float(np.sum(np.abs(v[:, None] * W) ** p))
+
+    lows = []
+    for _ in range(8):
+        W0 = rng.normal(size=(n, 2))
+        b0 = -(W0 * X[rng.permutation(n)]).sum(axis=1) + 0.1  # each hyperplane near a data point
+        res = minimize(cost, np.concatenate([W0.ravel(), b0]), method="Nelder-Mead", options={"maxiter": 800})
+        lows.append(res.fun)
+    assert min(lows) < 1e6  # some start interpolates
+    assert min(lows) >= exact * (1 - 1e-9)
+
+
 # ====================================================================== 2-D
 def test_square_corners_small_p_is_two_neurons_with_four_path_weights():
     from pathlib import Path
@@ -388,6 +417,27 @@ def test_bareiss_determinant_matches_fraction_elimination():
                     f = a[r][c] / a[c][c]
                     a[r] = [x - f * z for x, z in zip(a[r], a[c])]
             assert _bareiss_det(M) == ref
+
+
+def test_maximal_partitions_match_a_brute_force_over_all_set_partitions():
+    for n, bell in enumerate([1, 1, 2, 5, 15, 52, 203]):
+        parts = [frozenset(map(frozenset, q)) for q in _set_partitions(list(range(n)))]
+        assert len(parts) == len(set(parts)) == bell
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        n = int(rng.integers(1, 7))
+        upper = np.triu(rng.random((n, n)) < 0.5, 1)
+        joinable = upper | upper.T
+        clique = lambda g: all(joinable[a, b] for a in g for b in g if a != b)  # noqa: E731
+        expected = set()
+        for partition in _set_partitions(list(range(n))):
+            if not all(clique(g) for g in partition):
+                continue
+            if any(clique(g + h) for i, g in enumerate(partition) for h in partition[i + 1:]):
+                continue
+            expected.add(frozenset(map(frozenset, partition)))
+        found = [frozenset(map(frozenset, part)) for part in _maximal_partitions(list(range(n)), joinable)]
+        assert len(found) == len(set(found)) and set(found) == expected
 
 
 def test_null_line_is_orthogonal_and_primitive():

@@ -8,7 +8,6 @@ import math
 
 from tabulate import tabulate
 
-from ..claims import DEFAULT_P_GRID, check_claims
 from ..dataset import load_dataset
 from ..errors import SparsestError
 
@@ -34,10 +33,10 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def parse_grid(text: str | None) -> tuple[float, ...]:
-    """'START:STOP:STEP' (inclusive, rounded to 10 digits) or 'a,b,c'; None gives the default."""
+def parse_grid(text: str | None) -> tuple[float, ...] | None:
+    """'START:STOP:STEP' (inclusive, rounded to 10 digits) or 'a,b,c'; None keeps the default."""
     if text is None:
-        return DEFAULT_P_GRID
+        return None
     try:
         values = tuple(float(v) for v in text.split(":" if ":" in text else ","))
     except ValueError:
@@ -56,6 +55,10 @@ def parse_grid(text: str | None) -> tuple[float, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the certificates behind the claims (MILP, exhaustive search) are not needed to
+    # build the command line, which every other command shares.
+    from ..claims import check_claims
+
     dataset = load_dataset(args.file)
     report = check_claims(dataset, p_grid=parse_grid(args.p_grid), box=args.box, time_limit=args.time_limit)
     if args.json:
