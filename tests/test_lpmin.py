@@ -488,3 +488,10 @@ def test_same_input_same_output():
 def test_affine_data_needs_no_neuron():
     result = minimize_lp(Dataset.from_arrays([0, 1, 2, 5], [1, 3, 5, 11]), 0.5)
     assert (result.value, result.neurons, result.unique) == (0.0, 0, True)
+
+
+@pytest.mark.parametrize("X,y,neurons", [([5], [2], 0), ([[1, 2]], [3], 1), ([[1, 2]], [0], 0)])
+def test_a_single_point(X, y, neurons):
+    # 1-D: the skip term fits it; 2-D without skip term: a free constant neuron (w = 0), or nothing
+    result = minimize_lp(Dataset.from_arrays(X, y), 0.5)
+    assert (result.value, result.neurons) == (0.0, neurons)

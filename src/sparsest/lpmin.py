@@ -508,7 +508,8 @@ def vertex_catalogue(dataset: Dataset, *, count_bias: bool = False,
         ok = (joinable_atoms[bases[:, a], bases[:, b]] & present[:, a] & present[:, b]
               & (np.sign(coef[:, a]) == np.sign(coef[:, b])))
         code |= ok.astype(np.int64) << (k + bit)
-    abs_rays = np.abs(np.array(system.rays, dtype=np.float64)).reshape(system.n_atoms, -1)[:, list(system.penalised)]
+    abs_rays = np.abs(np.array(system.rays, dtype=np.float64)).reshape(system.n_atoms, dataset.dim + 1)
+    abs_rays = abs_rays[:, list(system.penalised)]
     weights = np.abs(coef)[:, :, None] * abs_rays[bases]  # (V, k, |J|): |c_r| |rho_rj|
     n_pen = len(system.penalised)
     partitions: list[tuple[tuple[int, ...], ...]] = []
@@ -622,8 +623,11 @@ class LpMinResult:
     p : the exponent, 0 < p <= 1.
     value : min F_p, from the exact magnitudes of a minimiser (float64 sum of powers).
     minimizers : every distinct minimising network found (vertex candidates and their equal-cost
-        refinements), first the one with fewest neurons; at most MAX_LISTED_TIES of them.
-    unique : exactly one minimising network (ties decided at ``tie_rtol``).
+        refinements), first the one with fewest neurons; at most MAX_LISTED_TIES of them. Networks
+        are compared in reduced form: parallel neurons (same sign, proportional u) count as one;
+        splitting a neuron into parallel copies gives the same function and raises the cost, except
+        at p = 1 or for a neuron without penalised weight (a constant), where it ties.
+    unique : exactly one minimising network in reduced form (ties decided at ``tie_rtol``).
     ties_truncated : more tied minimisers exist than are listed.
     network, neurons, parameters : of ``minimizers[0]``.
     setting : the problem in words (affine part, what is penalised, box).
