@@ -209,3 +209,23 @@ def test_bad_options_raise_one_line_errors(kwargs, match):
     with pytest.raises(SparsestError, match=match) as err:
         search_exhaustive(dictionary, **kwargs)
     assert "\n" not in str(err.value)
+
+
+# ---------------------------------------------------------------------- the probe never changes the answer
+def test_probe_finds_the_same_optimum_and_is_seeded(monkeypatch):
+    cases = [planted_instance(*case) for case in PLANTED_CASES[:6]]
+    rng = np.random.default_rng(41)
+    X = rng.uniform(-1, 1, (6, 2))
+    cases += [Dataset.from_arrays(X, np.abs(X).sum(axis=1) - 0.8, skip=True),
+              Dataset.from_arrays(X, np.maximum(X[:, 0], 0) - np.maximum(X[:, 1] - 0.2, 0), output_bias=True)]
+    plain = [search_exhaustive(BlockDictionary(ds)) for ds in cases]
+    monkeypatch.setattr("sparsest.exhaustive.PROBE_ABOVE", 0)
+    monkeypatch.setattr("sparsest.exhaustive.PROBE_RESTARTS", 1024)
+    probed = [search_exhaustive(BlockDictionary(ds)) for ds in cases]
+    for ds, a, b in zip(cases, plain, probed):
+        assert a.upper_bound == b.upper_bound, ds.name
+        _check_certificate(BlockDictionary(ds), b)
+    assert {b.found_by for b in probed} == {"probe", "enumeration"}
+    again = search_exhaustive(BlockDictionary(cases[0]))
+    assert again.blocks == probed[0].blocks
+    assert np.array_equal(again.network.W, probed[0].network.W)

@@ -27,6 +27,10 @@ infeasible, so the certificate is unchanged (the tests compare against a plain e
     is beyond what the float LPs decide reliably in any case;
 (c) symmetry: sets of patterns are increasing tuples; each support is met once.
 
+Finding the optimum's support can cost more than ruling out the sizes below it, so large sizes are
+first probed with supports proposed by random-start fits of a width-k network (see
+:func:`search_exhaustive`); only the LP decides them, and a miss falls back to full enumeration.
+
 The span test is vectorized: for a prefix of m-1 sets it builds W = (I - Q Q^T) G (G a fixed,
 seeded, orthonormal N x (d+3) matrix; Q an orthonormal basis of the prefix's columns), so that
 W^T y must lie in the range of W^T D_c X~ for the last set c. This projected distance is at most
@@ -39,17 +43,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from itertools import combinations, count, product
-from math import ceil
+from math import ceil, comb
 from typing import Iterator
 
-import numpy as np
-
 import highspy
+import numpy as np
 
 from .dictionary import BlockDictionary, SupportFit
 from .errors import SparsestError
 from .lp import INF, quiet_highs
 from .network import Network
+from .patterns import anchor_point
 from .verify import recheck
 
 OBJECTIVES = ("neurons", "parameters")
@@ -61,13 +65,19 @@ RANK_RTOL = 1e-12
 PROJECTION_SEED = 0
 #: Feasibility tolerance of the support LPs (that of :meth:`BlockDictionary.fit_support`).
 _LP_FEASIBILITY_TOL = 1e-10
+#: Sizes whose enumeration meets more than this many tuples of sets are probed first (neurons).
+PROBE_ABOVE = 1_000_000
+#: The probe: batches of random starts, up to this many in all, each fitted this many steps;
+#: the supports of the best starts of each batch are decided by LP.
+PROBE_BATCH, PROBE_RESTARTS, PROBE_ITERATIONS, PROBE_CANDIDATES = 512, 4096, 60, 8
 #: Upper limit on floats held by one vectorized batch of the span test.
 _BATCH_FLOATS = 2_000_000
 
 
 @dataclass(frozen=True)
 class LevelStats:
-    """Work done at one size k: pattern tuples met, pruned by covering / span, LPs solved."""
+    """Work done at one size k: pattern tuples met, pruned by covering / span, LPs solved (the
+    probe's included), seconds in all and in the probe."""
 
     size: int
     tuples: int
@@ -75,6 +85,7 @@ class LevelStats:
     span_pruned: int
     lps: int
     seconds: float
+    probe_seconds: float
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,7 @@ class ExhaustiveResult:
     network : an interpolating network of size upper_bound found by the search (re-checked), or
         None when the upper bound came from the caller or nothing was found.
     blocks : the support of ``network`` (block indices of the dictionary), or None.
+    found_by : how that support was met: "enumeration" or "probe" (see :func:`search_exhaustive`).
     box : the box R of the LPs (None: no box).
     n_lps : number of LPs solved; levels : per-size work (pruning statistics).
     """
@@ -98,6 +110,7 @@ class ExhaustiveResult:
     upper_bound: int | None
     network: Network | None
     blocks: tuple[int, ...] | None
+    found_by: str | None
     box: float | None
     n_lps: int
     seconds: float
@@ -113,6 +126,7 @@ class _Counter:
 
     def __init__(self):
         self.tuples = self.cover_pruned = self.span_pruned = self.lps = 0
+        self.probe_seconds = 0.0
 
 
 # ---------------------------------------------------------------------- the vectorized pruning
@@ -356,10 +370,56 @@ class _FeasibilityLP:
         return self.solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
 
+# ---------------------------------------------------------------------- the probe: likely supports first
+def _fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int, restarts: int,
+               iterations: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Levenberg-Marquardt fits of sum_j v_j relu(u_j . x~) [+ affine] to y from random starts.
+
+    v_j = +-1 at random (the scale lives in u_j); each start puts hyperplane j through a random
+    data point. Returns the pre-activations (R, N, width), the signs (R, width) and the squared
+    residuals (R,) of every start. Only used to order the search: its answers are re-decided by LP.
+    """
+    n, size = X_tilde.shape
+    f = affine.shape[1]
+    directions = rng.normal(size=(restarts, width, size - 1))
+    directions /= np.linalg.norm(directions, axis=2, keepdims=True)
+    through = X_tilde[rng.integers(0, n, size=(restarts, width)), :-1]
+    bias = -np.einsum("rkd,rkd->rk", directions, through) + 0.1 * rng.normal(size=(restarts, width))
+    theta = np.concatenate([directions, bias[..., None]], axis=2) * max(1.0, float(np.abs(y).max()))
+    signs = rng.choice([-1.0, 1.0], size=(restarts, width))
+    phi = np.zeros((restarts, f))
+    n_par = width * size + f
+
+    def residuals(theta, phi):
+        pre = np.einsum("nd,rkd->rnk", X_tilde, theta)
+        return pre, (np.maximum(pre, 0.0) * signs[:, None, :]).sum(axis=2) + phi @ affine.T - y
+
+    pre, res = residuals(theta, phi)
+    loss = (res ** 2).sum(axis=1)
+    damping = np.full(restarts, 1e-2)
+    for _ in range(iterations):
+        active = (pre > 0) * signs[:, None, :]
+        J = (active[:, :, :, None] * X_tilde[None, :, None, :]).reshape(restarts, n, width * size)
+        J = np.concatenate([J, np.broadcast_to(affine, (restarts, n, f))], axis=2)
+        normal = np.einsum("rni,rnj->rij", J, J)
+        diagonal = np.einsum("rii->ri", normal) + 1e-9
+        normal[:, np.arange(n_par), np.arange(n_par)] += damping[:, None] * diagonal
+        step = np.linalg.solve(normal, -np.einsum("rni,rn->ri", J, res)[..., None])[..., 0]
+        new_theta = theta + step[:, :width * size].reshape(theta.shape)
+        new_phi = phi + step[:, width * size:]
+        new_pre, new_res = residuals(new_theta, new_phi)
+        new_loss = (new_res ** 2).sum(axis=1)
+        better = new_loss < loss
+        theta[better], phi[better], pre[better] = new_theta[better], new_phi[better], new_pre[better]
+        res[better], loss[better] = new_res[better], new_loss[better]
+        damping = np.where(better, damping / 3, damping * 4)
+    return pre, signs, loss
+
+
 # ---------------------------------------------------------------------- the search
 def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons", count_bias: bool = False,
                       box: float | None = None, time_limit: float | None = None,
-                      upper: int | None = None) -> ExhaustiveResult:
+                      upper: int | None = None, seed: int = 0) -> ExhaustiveResult:
     """Prove the sparsest interpolant's size by searching supports of size k = 0, 1, 2, ...
 
     ``objective`` is "neurons" (number of blocks) or "parameters" (nonzero path weights v_k w_kj,
@@ -367,6 +427,11 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     size known to be feasible (e.g. a MILP incumbent), trusted as given: the search then stops after
     size upper-1 and reports optimal with no network of its own. On ``time_limit`` (seconds) the
     result is "time_limit" with the bounds proven so far. Returns an :class:`ExhaustiveResult`.
+
+    Neurons: a size whose enumeration would meet more than PROBE_ABOVE tuples of sets is first
+    probed: seeded (``seed``) random-start Levenberg-Marquardt fits of a width-k network propose
+    supports, each decided by the LP. A hit ends the search sooner; a miss changes nothing (the
+    size is then enumerated in full), so the certificate never depends on the probe.
     """
     if objective not in OBJECTIVES:
         raise SparsestError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
@@ -378,7 +443,7 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
         raise SparsestError(f"the box R must be positive, got {box}")
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")
-    search = _Search(dictionary, objective, count_bias, box)
+    search = _Search(dictionary, objective, count_bias, box, seed)
     if box is not None:
         search.check_box()
     levels: list[LevelStats] = []
@@ -393,7 +458,7 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
                 found = search.level(k, deadline, stats)
             finally:
                 levels.append(LevelStats(k, stats.tuples, stats.cover_pruned, stats.span_pruned, stats.lps,
-                                         time.monotonic() - level_start))
+                                         time.monotonic() - level_start, stats.probe_seconds))
             if found is not None:
                 break
             lower = k + 1 if search.first_doubt is None else search.first_doubt
@@ -404,18 +469,19 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     n_lps = sum(level.lps for level in levels)
     seconds = time.monotonic() - start
     if found is not None:
-        blocks, network = found
-        return ExhaustiveResult("optimal", objective, count_bias, lower, lower, network, tuple(blocks), box,
-                                n_lps, seconds, tuple(levels))
+        blocks, network, found_by = found
+        return ExhaustiveResult("optimal", objective, count_bias, lower, lower, network, tuple(blocks), found_by,
+                                box, n_lps, seconds, tuple(levels))
     status = "optimal" if upper is not None and lower >= upper else "time_limit"
     return ExhaustiveResult(status, objective, count_bias, min(lower, upper) if upper is not None else lower,
-                            upper, None, None, box, n_lps, seconds, tuple(levels))
+                            upper, None, None, None, box, n_lps, seconds, tuple(levels))
 
 
 class _Search:
     """The supports of one size, generated from the pruned pattern tuples, each decided by an LP."""
 
-    def __init__(self, dictionary: BlockDictionary, objective: str, count_bias: bool, box: float | None):
+    def __init__(self, dictionary: BlockDictionary, objective: str, count_bias: bool, box: float | None,
+                 seed: int):
         ds = dictionary.dataset
         self.dictionary, self.objective, self.count_bias, self.box = dictionary, objective, count_bias, box
         self.d = ds.dim
@@ -432,6 +498,9 @@ class _Search:
         self.lp = _FeasibilityLP(dictionary, box)
         self.survivors: dict[int, list[np.ndarray]] = {}
         self.first_doubt: int | None = None
+        self.rng = np.random.default_rng(seed)
+        self.pattern_index = {row.tobytes(): i for i, row in enumerate(dictionary.patterns)}
+        self.anchor = anchor_point(ds) if ds.skip else None
         self.n_counted = self.d + (1 if count_bias else 0)
         self.max_size = dictionary.n_blocks * (self.n_counted if objective == "parameters" else 1)
 
@@ -443,7 +512,7 @@ class _Search:
                                 f"the data; use a larger box")
 
     def level(self, k: int, deadline: float, stats: _Counter):
-        """Search every support of size k; return (blocks, network) of the first feasible one, or None."""
+        """Search every support of size k; (blocks, network, found_by) of the first feasible one, or None."""
         smallest = ceil(k / 2) if self.objective == "neurons" else ceil(k / (2 * self.n_counted))
         # Tuples met at earlier sizes (cached), then the new tuples of size k, tested as they come.
         for m in range(max(smallest, 0), k):
@@ -451,6 +520,10 @@ class _Search:
                 found = self._try(batch, k, deadline, stats)
                 if found is not None:
                     return found
+        if self.objective == "neurons" and k > 0 and comb(self.pruner.n_patterns, k) > PROBE_ABOVE:
+            found = self._probe(k, deadline, stats)
+            if found is not None:
+                return found
         self.survivors[k] = []
         for batch in self.pruner.tuples(k, deadline, stats):
             self.survivors[k].append(batch)
@@ -464,18 +537,64 @@ class _Search:
             supports = self._neuron_supports(patterns, k) if self.objective == "neurons" \
                 else self._parameter_supports(patterns, k)
             for blocks, mask in supports:
+                found = self._decide(blocks, mask, k, deadline, stats)
+                if found is not None:
+                    return found + ("enumeration",)
+        return None
+
+    def _decide(self, blocks: list[int], mask: np.ndarray | None, k: int, deadline: float, stats: _Counter):
+        """(blocks, network) when the LP finds the support feasible and the network re-checks."""
+        if time.monotonic() > deadline:
+            raise _OutOfTime
+        stats.lps += 1
+        if not self.lp.feasible(blocks, mask):
+            return None
+        fit = self._fit(blocks, mask)
+        if fit.feasible and recheck(fit.network, self.dictionary.dataset, exact=False).interpolates:
+            return blocks, fit.network
+        # An LP accepts a support whose network cannot be confirmed: this size cannot be ruled
+        # out, so the lower bound stops here.
+        self.first_doubt = k if self.first_doubt is None else self.first_doubt
+        return None
+
+    def _probe(self, k: int, deadline: float, stats: _Counter):
+        """Try the supports of the best random-start fits of a width-k network (seeded) first."""
+        ds = self.dictionary.dataset
+        started = time.monotonic()
+        tried: set[tuple[int, ...]] = set()
+        try:
+            for _ in range(PROBE_RESTARTS // PROBE_BATCH):
                 if time.monotonic() > deadline:
                     raise _OutOfTime
-                stats.lps += 1
-                if not self.lp.feasible(blocks, mask):
-                    continue
-                fit = self._fit(blocks, mask)
-                if fit.feasible and recheck(fit.network, self.dictionary.dataset, exact=False).interpolates:
-                    return blocks, fit.network
-                # An LP accepts a support whose network cannot be confirmed: this size cannot be
-                # ruled out, so the lower bound stops here.
-                self.first_doubt = k if self.first_doubt is None else self.first_doubt
-        return None
+                pre, signs, loss = _fit_width(ds.X_tilde, ds.y, self.dictionary.affine_design(), k,
+                                              PROBE_BATCH, PROBE_ITERATIONS, self.rng)
+                for start in np.argsort(loss, kind="stable")[:PROBE_CANDIDATES]:
+                    blocks = self._blocks_of(pre[start] > 0, signs[start])
+                    if blocks is None or len(blocks) != k or tuple(blocks) in tried:
+                        continue
+                    tried.add(tuple(blocks))
+                    found = self._decide(blocks, None, k, deadline, stats)
+                    if found is not None:
+                        return found + ("probe",)
+            return None
+        finally:
+            stats.probe_seconds += time.monotonic() - started
+
+    def _blocks_of(self, active: np.ndarray, signs: np.ndarray) -> list[int] | None:
+        """The dictionary blocks of neurons with these activation sets (N, width) and signs.
+
+        With the skip term a set containing the anchor point is replaced by its complement (the
+        difference is affine); empty sets (and, with the skip term, the full set) are dropped.
+        """
+        blocks = set()
+        for column, sign in zip(active.T, signs):
+            if self.anchor is not None and column[self.anchor]:
+                column = ~column
+            pattern = self.pattern_index.get(column.tobytes())
+            if pattern is None:
+                continue
+            blocks.add(2 * pattern + (1 if sign < 0 else 0))
+        return sorted(blocks)
 
     def _fit(self, blocks: list[int], mask: np.ndarray | None):
         """fit_support's network on a feasible support (the empty network when nothing is free)."""
