@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -136,13 +135,26 @@ def _counts(row) -> str:
             f"{row.best_neurons}; parameters median {row.median_parameters:g}, best {row.best_parameters}")
 
 
+def _raw(runs) -> str:
+    """The trained networks counted as the paper counts them: active neurons and nonzero path
+    weights before merging, whether or not they interpolate, with the fit they reached."""
+    neurons = [r["neurons_raw"] for r in runs]
+    params = [r["parameters_raw"] for r in runs]
+    residual = float(np.median([r["max_abs_residual"] for r in runs]))
+    return (f"neurons {'/'.join(map(str, neurons))}, path weights {'/'.join(map(str, params))} "
+            f"(median max residual {residual:.1e})")
+
+
 def _table(result, paper: dict) -> list[str]:
     inst = result.instances[0]
-    lines = ["| method | the paper reported | trained (ours) | + exact polish on the trained support |",
-             "|---|---|---|---|"]
+    lines = ["| method | the paper reported | ours, counted like the paper (per seed) | ours, judged (SPEC 5) "
+             "| + exact polish on the trained support |",
+             "|---|---|---|---|---|"]
     labels = list(dict.fromkeys(group_label(r.method, r.p) for r in inst.summary))
     for label in labels:
-        lines.append(f"| {label} | {paper.get(label, 'not run')} | {_counts(_row(inst.summary, label, 'trained'))} "
+        runs = [r for r in inst.runs if group_label(r["method"], r["p"]) == label]
+        lines.append(f"| {label} | {paper.get(label, 'not run')} | {_raw(runs)} "
+                     f"| {_counts(_row(inst.summary, label, 'trained'))} "
                      f"| {_counts(_row(inst.summary, label, 'polished'))} |")
     return lines
 
@@ -178,7 +190,8 @@ def render(args, one_result, multi_result, multi_parameters, figures, out, secon
         f"bias, the paper's proximal reweighted-l1 step with constant lambda, {args.steps} steps (no early stop), "
         f"seeds 0..{args.seeds - 1}. A run *interpolates* when max |f(x_i) - y_i| <= 1e-7 max(1, max |y|) "
         "(SPEC 6); a run that does not interpolate is a failure whatever its count (SPEC 5). Counts are "
-        "of the merged network (neurons with the same activation set and sign merged, exactly on the data). "
+        "of the merged network (neurons with the same activation set and sign merged, exactly on the data); "
+        "the paper counted the raw active neurons and path weights, shown separately. "
         "The *polish* column re-solves the interpolation exactly (an LP) on the support training found: it is "
         "this package's improvement on the published scheme, not part of it.",
         "",

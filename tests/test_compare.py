@@ -1,7 +1,9 @@
 """The comparison harness: the sweep plan, the summary statistics (hand-made runs, and a plain
 re-computation on many seeded random run sets), option checks, and the command line's errors."""
 
+import json
 import statistics
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +13,15 @@ from sparsest.cli import main
 from sparsest.compare import (
     METHODS,
     check_options,
+    compare,
     is_hit,
     plan_runs,
     proven_optimum,
+    stage_outcome,
     summarize,
 )
+from sparsest.dataset import Dataset, load_dataset
+from sparsest.univariate import min_knots
 from sparsest.errors import SparsestError
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
@@ -194,3 +200,103 @@ def test_missing_file_exits_2_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no such file" in err[0]
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------- real sweeps (tiny)
+TIMING_KEYS = {"seconds", "cpu_seconds"}
+
+
+def _without_timings(value):
+    """The JSON object with the wall-clock fields removed (they are the only thing allowed to vary)."""
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if k not in TIMING_KEYS and k != "median_seconds"}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+TINY = dict(methods=["lp", "none"], ps=[0.4], seeds=2, time_limit=10.0,
+            train_options={"steps": 300, "width": 8, "patience": 0})
+
+
+@pytest.fixture(scope="module")
+def tiny_datasets():
+    return [load_dataset(INSTANCES / "peak_plateau.json"), load_dataset(INSTANCES / "square_corners_2d.json")]
+
+
+@pytest.fixture(scope="module")
+def sequential(tiny_datasets):
+    return compare(tiny_datasets, jobs=1, **TINY)
+
+
+def test_results_do_not_depend_on_jobs_or_backend(tiny_datasets, sequential):
+    reference = _without_timings(sequential.to_json())
+    for jobs, backend in ((2, None), (2, "threading")):
+        again = _without_timings(compare(tiny_datasets, jobs=jobs, backend=backend, **TINY).to_json())
+        for mine, theirs in zip(again["instances"], reference["instances"]):
+            assert mine["exact"] == theirs["exact"], (jobs, backend, mine["name"])
+            for run, other in zip(mine["runs"], theirs["runs"]):
+                assert run == other, (jobs, backend, mine["name"], run["method"], run["seed"],
+                                      sorted(k for k in run if run[k] != other.get(k)))
+        assert again == reference
+
+
+def test_a_sweep_runs_every_planned_run_in_order_and_judges_it(sequential):
+    for inst in sequential.instances:
+        assert [(r["method"], r["p"], r["seed"]) for r in inst.runs] == \
+            [("lp", 0.4, 0), ("lp", 0.4, 1), ("none", None, 0), ("none", None, 1)]
+        optimum = proven_optimum(inst.exact)
+        for run in inst.runs:
+            assert run["hit"] == (None if optimum is None else run["interpolates"] and run["neurons"] == optimum)
+            _assert_never_below_the_bound(run, inst.exact)
+        assert inst.summary == summarize(inst.runs, inst.exact)
+    assert proven_optimum(sequential.instances[0].exact) == 3  # peak_plateau with the skip term (SPEC 4)
+    assert proven_optimum(sequential.instances[1].exact) == 2  # square_corners_2d, 2 by hand
+
+
+def _assert_never_below_the_bound(run, exact):
+    """An interpolating network (trained or polished) can never beat a proven lower bound."""
+    for stage in ("trained", "polished"):
+        outcome = stage_outcome(run, stage)
+        if outcome is not None and outcome["interpolates"]:
+            assert outcome[exact["objective"]] >= exact["lower_bound"], (stage, run["method"], run["seed"])
+
+
+def test_training_and_polish_never_beat_the_certificate_on_random_instances():
+    rng = np.random.default_rng(7)
+    datasets = []
+    for k in range(8):  # exact rational data: y = x/2 + two planted kinks (at most 2 neurons)
+        x = [Fraction(int(v), 4) for v in np.sort(rng.choice(np.arange(-8, 9), size=7, replace=False))]
+        knots = [Fraction(int(v), 8) for v in rng.integers(-12, 13, 2)]
+        slopes = [Fraction(int(v), 2) for v in rng.choice([-3, -2, 2, 3], 2)]
+        y = [xi / 2 + sum(s * max(xi - t, 0) for s, t in zip(slopes, knots)) for xi in x]
+        datasets.append(Dataset.from_arrays(x, y, name=f"random-{k}"))
+    result = compare(datasets, methods=["none"], seeds=1, time_limit=10.0, backend="threading",
+                     train_options={"steps": 1000, "width": 12})
+    polished_fits = 0
+    for inst in result.instances:
+        assert proven_optimum(inst.exact) == min_knots(inst.dataset)  # 1-D: the closed form of SPEC 4
+        for run in inst.runs:
+            _assert_never_below_the_bound(run, inst.exact)
+            polished = stage_outcome(run, "polished")
+            polished_fits += bool(polished and polished["interpolates"])
+    assert polished_fits >= 4  # the check above is not vacuous
+
+
+def test_json_output_follows_the_contract(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = _cli(["compare", str(INSTANCES / "peak_plateau.json"), "--methods", "lp", "weight-decay",
+                 "--p", "0.7", "--seeds", "1", "--steps", "200", "--width", "6", "--time-limit", "10",
+                 "--out", str(out), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.err == ""
+    data = json.loads(captured.out)
+    (inst,) = data["instances"]
+    assert set(inst) == {"name", "exact", "runs", "summary"} and inst["name"] == "peak_plateau"
+    assert {"status", "objective", "lower_bound", "upper_bound", "neurons", "parameters", "network"} <= set(inst["exact"])
+    assert [(r["method"], r["p"], r["seed"]) for r in inst["runs"]] == [("lp", 0.7, 0), ("weight-decay", None, 0)]
+    for run in inst["runs"]:
+        assert {"neurons", "parameters", "interpolates", "max_abs_residual", "network", "polished", "hit"} <= set(run)
+    assert {(row["method"], row["stage"]) for row in inst["summary"]} >= {("lp", "trained"), ("weight-decay", "trained")}
+    assert json.loads((out / "results.json").read_text())["instances"] == data["instances"]
+    assert (out / "report.md").exists() and (out / "results.csv").exists()

@@ -177,12 +177,12 @@ def test_output_path_that_is_a_file_is_refused(tmp_path):
 
 def test_instances_whose_names_clash_as_file_names_get_distinct_figures(tmp_path):
     comparison = _comparison()
-    a, b = comparison.instances[0], comparison.instances[1]
-    renamed = InstanceComparison("peak/plateau", b.dataset, b.exact, b.runs, b.summary)
-    clash = Comparison((InstanceComparison("peak plateau", a.dataset, a.exact, a.runs, a.summary), renamed),
-                       comparison.settings)
+    a = comparison.instances[2]  # d = 3: the cheapest figures
+    clash = Comparison(tuple(InstanceComparison(name, a.dataset, a.exact, a.runs, a.summary)
+                             for name in ("three d", "three/d")), comparison.settings)
     files = write_report(clash, tmp_path)
-    assert len(files.figures) == len(set(files.figures)) == 6
+    assert len(files.figures) == len(set(files.figures)) == 4
+    assert all(path.exists() for path in files.figures)
 
 
 def test_text_summary_states_bounds_and_failures():

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import joblib
 
@@ -339,9 +339,12 @@ def compare(
 ) -> Comparison:
     """Certify every dataset (``objective``, ``time_limit`` seconds, ``box`` R of SPEC 3, biases
     counted when ``train_options["count_bias"]``) and run the sweep of :func:`plan_runs`;
-    ``train_options`` go to every ``LpTrainer`` (width, lam, steps, lr, skip, count_bias, ...). Tasks run through joblib with ``jobs`` workers on ``backend`` (None: joblib's
-    default, or whatever an enclosing ``joblib.parallel_config`` chose, e.g. "dask" or "ray");
-    the result is the same for every ``jobs`` and backend. ``progress`` shows a tqdm bar on stderr.
+    ``train_options`` go to every ``LpTrainer`` (width, lam, steps, lr, skip, count_bias, ...).
+
+    Tasks run through joblib with ``jobs`` workers on ``backend`` (None: joblib's default, or
+    whatever an enclosing ``joblib.parallel_config`` chose, e.g. "dask" or "ray"); the result is
+    the same for every ``jobs`` and backend. ``progress`` shows a tqdm bar on stderr.
+    Raises :class:`SparsestError` before anything runs when an option is out of range.
     """
     methods, ps = tuple(methods), tuple(ps)
     check_options(methods, ps, seeds, jobs, time_limit)
