@@ -216,3 +216,60 @@ def test_skip_option_overrides_the_dataset():
     result = LpTrainer(width=6, steps=200, skip=False).fit(PEAK).result_
     assert result.settings["skip"] is False and result.network.a is None and result.network.c is None
     assert math.isfinite(result.max_abs_residual)
+
+
+# ---------------------------------------------------------------------- the command line
+def run_cli(capsys, *argv):
+    from sparsest.cli import main
+
+    try:
+        code = main(["train", *argv])
+    except SystemExit as exit:  # argparse's own usage errors
+        code = exit.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+CONTRACT = {"method", "p", "seed", "neurons", "neurons_raw", "parameters", "interpolates", "max_abs_residual",
+            "steps", "seconds", "polished", "network", "history", "settings", "tolerances"}
+
+
+def test_cli_json_is_the_contract(capsys):
+    import json
+
+    code, out, err = run_cli(capsys, "instances/peak_plateau.json", "--json", "--steps", "300", "--width", "12")
+    assert code == 0 and err == ""
+    result = json.loads(out)
+    assert CONTRACT <= set(result)
+    assert {"v", "W", "b", "a", "c"} == set(result["network"])
+    assert {"neurons", "parameters", "interpolates", "max_abs_residual", "network", "feasible"} <= set(result["polished"])
+    assert result["settings"]["steps"] == 300 and result["settings"]["schedule"] == "continuation"
+
+
+def test_cli_convex_methods_and_human_summary(capsys):
+    import json
+
+    code, out, _ = run_cli(capsys, "instances/zigzag.json", "--method", "convex-reweighted", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["neurons"] == 6 and result["interpolates"] is True
+    code, out, _ = run_cli(capsys, "instances/peak_plateau.json", "--method", "convex-l1")
+    assert code == 0 and "neurons" in out and "interpolates" in out
+    code, out, _ = run_cli(capsys, "instances/peak_plateau.json", "--steps", "10", "--no-polish")
+    assert code == 0 and "FAILED to fit" in out and "polished" not in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["--p", "0"], ["--p", "1.5"], ["--p", "abc"], ["--method", "adam"], ["--width", "0"], ["--steps", "-3"],
+    ["--lr", "-1"], ["--schedule", "cosine"], ["--method", "convex-l1", "--box", "-2"],
+])
+def test_cli_bad_options_are_one_line_and_exit_2(capsys, argv):
+    code, out, err = run_cli(capsys, "instances/peak_plateau.json", *argv)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+
+
+def test_cli_bad_file(capsys, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    for path in (str(bad), str(tmp_path / "missing.json")):
+        code, out, err = run_cli(capsys, path)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1

@@ -20,8 +20,8 @@ trained support); the unpolished numbers are always kept next to the polished on
 
 Gradients are written out by hand (the network is one matrix product) and the Adam update is the
 textbook one on a single flat parameter vector; both are checked against ``torch.autograd`` and
-``torch.optim.Adam`` in the tests. Everything runs in float64 on one thread with deterministic
-algorithms: the same seed gives the same numbers.
+``torch.optim.Adam`` in the tests. Everything runs in float64 on one CPU
+thread: the same seed gives the same numbers.
 """
 
 from __future__ import annotations
@@ -599,17 +599,17 @@ def _add_smooth_lp_gradient(params: _Parameters, lam: float, p: float, eps: floa
 
 
 class _DeterministicTorch:
-    """One thread and deterministic algorithms for the duration of a fit; restored after."""
+    """One thread for the duration of a fit (restored after). On the CPU, in float64, on one thread
+    every operation used here is deterministic, so torch.use_deterministic_algorithms (whose first
+    call imports the compiler stack, seconds) is not needed; the tests check same seed, same numbers."""
 
     def __enter__(self):
-        self.saved = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
+        self.saved = torch.get_num_threads()
         torch.set_num_threads(1)
-        torch.use_deterministic_algorithms(True)
         return self
 
     def __exit__(self, *exc):
-        torch.set_num_threads(self.saved[0])
-        torch.use_deterministic_algorithms(self.saved[1])
+        torch.set_num_threads(self.saved)
         return False
 
 
