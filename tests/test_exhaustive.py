@@ -193,8 +193,12 @@ def test_box():
     ds = planted_instance(2, 6, 2, 5)
     dictionary = BlockDictionary(ds)
     assert search_exhaustive(dictionary, box=100.0).upper_bound == search_exhaustive(dictionary).upper_bound
+    tiny = search_exhaustive(dictionary, box=1e-6, time_limit=1.0)
+    assert tiny.status == "time_limit" and tiny.upper_bound is None
+    # In 1-D (2N - 2 blocks) every size is searched: a box below every interpolant is refused.
+    line = BlockDictionary(Dataset.from_arrays([0.0, 1.0, 2.0, 3.0], [0.0, 5.0, 0.0, 5.0]))
     with pytest.raises(SparsestError, match="box"):
-        search_exhaustive(dictionary, box=1e-6)
+        search_exhaustive(line, box=1e-3)
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -412,7 +412,7 @@ def _fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: in
         better = new_loss < loss
         theta[better], phi[better], pre[better] = new_theta[better], new_phi[better], new_pre[better]
         res[better], loss[better] = new_res[better], new_loss[better]
-        damping = np.where(better, damping / 3, damping * 4)
+        damping = np.clip(np.where(better, damping / 3, damping * 4), 1e-9, 1e9)
     return pre, signs, loss
 
 
@@ -427,6 +427,8 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     size known to be feasible (e.g. a MILP incumbent), trusted as given: the search then stops after
     size upper-1 and reports optimal with no network of its own. On ``time_limit`` (seconds) the
     result is "time_limit" with the bounds proven so far. Returns an :class:`ExhaustiveResult`.
+    A box too small for any interpolant is not detected up front (that takes one LP over all
+    blocks, slower than the search itself on 3-D data): the search then runs to its time limit.
 
     Neurons: a size whose enumeration would meet more than PROBE_ABOVE tuples of sets is first
     probed: seeded (``seed``) random-start Levenberg-Marquardt fits of a width-k network propose
@@ -444,8 +446,6 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")
     search = _Search(dictionary, objective, count_bias, box, seed)
-    if box is not None:
-        search.check_box()
     levels: list[LevelStats] = []
     lower, found = 0, None
     stop = upper if upper is not None else None
@@ -463,7 +463,9 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
                 break
             lower = k + 1 if search.first_doubt is None else search.first_doubt
             if k > search.max_size:
-                raise SparsestError("no support interpolates the data (this should not happen: report it)")
+                raise SparsestError("no support interpolates the data within the box R = "
+                                    f"{box}; use a larger box" if box is not None else
+                                    "no support interpolates the data (this should not happen: report it)")
     except _OutOfTime:
         pass
     n_lps = sum(level.lps for level in levels)
@@ -498,18 +500,12 @@ class _Search:
         self.lp = _FeasibilityLP(dictionary, box)
         self.survivors: dict[int, list[np.ndarray]] = {}
         self.first_doubt: int | None = None
+        self.block_sets: dict[tuple[int, ...], bool] = {}
         self.rng = np.random.default_rng(seed)
         self.pattern_index = {row.tobytes(): i for i, row in enumerate(dictionary.patterns)}
         self.anchor = anchor_point(ds) if ds.skip else None
         self.n_counted = self.d + (1 if count_bias else 0)
         self.max_size = dictionary.n_blocks * (self.n_counted if objective == "parameters" else 1)
-
-    def check_box(self) -> None:
-        """Refuse a box in which no network interpolates (then no size is feasible)."""
-        everything = list(range(self.dictionary.n_blocks))
-        if not self.dictionary.fit_support(everything, box=self.box).feasible:
-            raise SparsestError(f"no network with path weights |v_k w_kj| <= R = {self.box} interpolates "
-                                f"the data; use a larger box")
 
     def level(self, k: int, deadline: float, stats: _Counter):
         """Search every support of size k; (blocks, network, found_by) of the first feasible one, or None."""
@@ -526,7 +522,7 @@ class _Search:
                 return found
         self.survivors[k] = []
         for batch in self.pruner.tuples(k, deadline, stats):
-            self.survivors[k].append(batch)
+            self.survivors[k].append(batch.astype(np.int32))
             found = self._try(batch, k, deadline, stats)
             if found is not None:
                 return found
@@ -535,7 +531,7 @@ class _Search:
     def _try(self, batch: np.ndarray, k: int, deadline: float, stats: _Counter):
         for patterns in batch.tolist():
             supports = self._neuron_supports(patterns, k) if self.objective == "neurons" \
-                else self._parameter_supports(patterns, k)
+                else self._parameter_supports(patterns, k, deadline, stats)
             for blocks, mask in supports:
                 found = self._decide(blocks, mask, k, deadline, stats)
                 if found is not None:
@@ -616,8 +612,13 @@ class _Search:
                 blocks = sorted([2 * p for p in plus] + [2 * p + 1 for p in minus])
                 yield blocks, None
 
-    def _parameter_supports(self, patterns: list[int], k: int):
-        """(blocks, coordinate mask) of total count k on these sets; the constant neuron is free."""
+    def _parameter_supports(self, patterns: list[int], k: int, deadline: float, stats: _Counter):
+        """(blocks, coordinate mask) of total count k on these sets; the constant neuron is free.
+
+        A set of blocks is first decided with every coordinate free (one LP, remembered across
+        sizes): if that fails, no choice of coordinates on it can succeed. A block whose only
+        coordinate is its bias (w = 0) is zero on the data unless its set is all points: skipped.
+        """
         d, width = self.d, self.d + 1
         counted = list(range(self.n_counted))
         for modes in product((1, -1, 0), repeat=len(patterns)):
@@ -628,8 +629,14 @@ class _Search:
             minus = [p for p, s in signed if s < 0]
             if not self.pruner.signs_cover(plus, minus):
                 continue
+            blocks = [2 * p + (s < 0) for p, s in signed]
+            if not self._blocks_feasible(blocks, deadline, stats):
+                continue
+            everything = [bool(self.dictionary.patterns[p].all()) for p, _ in signed]
             for sizes in _compositions(k, len(signed), self.n_counted):
-                for choice in product(*[combinations(counted, size) for size in sizes]):
+                options = [[J for J in combinations(counted, size) if J != (d,) or full]
+                           for size, full in zip(sizes, everything)]
+                for choice in product(*options):
                     mask = np.zeros((len(signed), width), dtype=bool)
                     for row, chosen in enumerate(choice):
                         mask[row, list(chosen)] = True
@@ -640,7 +647,18 @@ class _Search:
                         by_pattern[p] = by_pattern.get(p, np.zeros(width, dtype=bool)) | row
                     if not self.pruner.coordinates_reach(list(by_pattern), np.array(list(by_pattern.values()))):
                         continue
-                    yield self._with_constant([2 * p + (s < 0) for p, s in signed], mask)
+                    yield self._with_constant(blocks, mask)
+
+    def _blocks_feasible(self, blocks: list[int], deadline: float, stats: _Counter) -> bool:
+        """Whether these blocks interpolate with every coordinate free (memoized LP)."""
+        key = tuple(sorted(blocks))
+        if key not in self.block_sets:
+            if time.monotonic() > deadline:
+                raise _OutOfTime
+            stats.lps += 1
+            full = np.ones((len(blocks), self.d + 1), dtype=bool)
+            self.block_sets[key] = self.lp.feasible(*self._with_constant(blocks, full))
+        return self.block_sets[key]
 
     def _with_constant(self, blocks: list[int], mask: np.ndarray):
         """Add the free constant neurons (bias only) unless their block is already in the support."""
