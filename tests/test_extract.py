@@ -6,6 +6,7 @@ import pytest
 
 from sparsest.dataset import Dataset
 from sparsest.dictionary import BlockDictionary
+from sparsest.errors import SparsestError
 from sparsest.extract import data_diameter, extract, merge_neurons, neuron_blocks, polish
 from sparsest.network import Network
 from sparsest.univariate import min_knots, sparsest_interpolant
@@ -139,9 +140,33 @@ def test_infeasible_polish_says_so():
     result = polish(one, data)
     out = result.to_json()
     assert not result.feasible and out["feasible"] is False and out["interpolates"] is False
-    assert all(status == "infeasible" for _, _, status, _ in result.attempts)
+    assert all(attempt[3] == "infeasible" for attempt in result.attempts)
 
 
 def test_data_diameter():
     assert data_diameter(Dataset.from_arrays([[0, 0], [3, 4]], [0, 1])) == 5.0
     assert data_diameter(Dataset.from_arrays([2.0], [1.0])) == 1.0
+
+
+def test_polish_keeps_trained_zero_path_weights_when_parameters_come_first():
+    rng = np.random.default_rng(13)
+    seen = 0
+    for trial in range(6):
+        # data made by a network with sparse path weights: its zero pattern is what the polish keeps
+        X = rng.uniform(-1, 1, size=(8, 4)).round(3)
+        W = rng.normal(size=(5, 4)) * (rng.random((5, 4)) < 0.5)
+        net = Network(rng.choice([-1.0, 1.0], size=5), W, rng.normal(size=5))
+        data = Dataset.from_arrays(X, net(X))
+        merged = merge_neurons(net, data)
+        by_parameters = polish(merged, data, objective="parameters")
+        by_neurons = polish(merged, data)
+        if by_parameters.feasible:
+            seen += 1
+            assert by_parameters.check.interpolates
+            assert by_neurons.feasible and by_neurons.check.neurons <= by_parameters.check.neurons
+            assert by_parameters.check.parameters <= by_neurons.check.parameters
+            kept = [a for a in by_parameters.attempts if a[2] == "pattern" and a[5] is not None]
+            assert all(a[5] <= merged.count_parameters(data.X, data.count_tol) for a in kept), trial
+    assert seen >= 3
+    with pytest.raises(SparsestError):
+        polish(Network([1.0], [[1.0]], [0.0]), Dataset.from_arrays([0, 1], [0, 1]), objective="size")

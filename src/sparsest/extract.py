@@ -34,6 +34,7 @@ import numpy as np
 
 from .dataset import Dataset
 from .dictionary import BlockDictionary
+from .errors import SparsestError
 from .network import Network
 from .patterns import anchor_point
 from .verify import Recheck, recheck
@@ -76,7 +77,7 @@ class Polish:
     network : that interpolant (None when infeasible); check : its :func:`recheck`.
     blocks : the support handed to the LP, as (sorted activation set, sign) pairs.
     snap : the snapping distance (absolute) that produced ``network``, or None.
-    attempts : (snap, number of blocks, LP status, neurons or None) for every distance tried.
+    attempts : (snap, blocks, "pattern" | "free", LP status, neurons, parameters) for every LP.
     """
 
     feasible: bool
@@ -84,14 +85,15 @@ class Polish:
     check: Recheck | None
     blocks: tuple[tuple[tuple[int, ...], int], ...]
     snap: float | None
-    attempts: tuple[tuple[float, int, str, int | None], ...]
+    attempts: tuple[tuple[float, int, str, str, int | None, int | None], ...]
 
     def to_json(self) -> dict:
         """The ``polished`` object of the train contract (counts, residual, interpolates, network)."""
         out = {
             "feasible": self.feasible,
             "snap": self.snap,
-            "attempts": [{"snap": s, "blocks": n, "status": st, "neurons": k} for s, n, st, k in self.attempts],
+            "attempts": [{"snap": s, "blocks": n, "weights": kind, "status": st, "neurons": k, "parameters": q}
+                         for s, n, kind, st, k, q in self.attempts],
             "blocks": [{"set": list(A), "sign": s} for A, s in self.blocks],
         }
         if self.check is None:
@@ -186,78 +188,104 @@ def data_diameter(dataset: Dataset) -> float:
     return spread if spread > 0 else 1.0
 
 
-def neuron_blocks(network: Network, dataset: Dataset, *, snap: float = 0.0,
-                  count_tol: float | None = None) -> list[tuple[tuple[int, ...], int]]:
-    """The distinct blocks (A_snap, s) of the active neurons, in order of first appearance.
+def _snapped_neurons(network: Network, dataset: Dataset, snap: float, count_tol: float):
+    """Per active neuron: (A_snap as sorted indices, sign, zero pattern of u = |v| (w, b)).
 
-    A_snap = {i : dist_i > snap} with dist_i = x~_i . u / ||u_w||_2 the signed distance of x_i to
-    the neuron's hyperplane (u = |v| (w, b), after the skip-term flip; a neuron with w = 0 uses
-    ||u||). Neurons whose snapped set is empty are left out. With ``snap = 0`` these are the
-    blocks of :func:`merge_neurons`.
+    A_snap = {i : dist_i > snap}, dist_i = x~_i . u / ||u_w||_2 the signed distance of x_i to the
+    neuron's hyperplane (after the skip-term flip; a neuron with w = 0 uses ||u||). The zero
+    pattern marks the coordinates with |u_j| <= count_tol.
     """
-    count_tol = dataset.count_tol if count_tol is None else float(count_tol)
     U, signs, _, _ = _block_weights(network, dataset, count_tol)
     norms = np.linalg.norm(U[:, :-1], axis=1)
     norms = np.where(norms > 0, norms, np.linalg.norm(U, axis=1))
     dist = (dataset.X_tilde @ U.T) / np.where(norms > 0, norms, 1.0)
+    return [(tuple(int(i) for i in np.flatnonzero(column > snap)), int(s), np.abs(u) <= count_tol)
+            for column, s, u in zip(dist.T, signs, U)]
+
+
+def neuron_blocks(network: Network, dataset: Dataset, *, snap: float = 0.0,
+                  count_tol: float | None = None) -> list[tuple[tuple[int, ...], int]]:
+    """The distinct blocks (A_snap, s) of the active neurons, in order of first appearance.
+
+    A_snap = {i : dist_i > snap} with dist_i the signed distance of x_i to the neuron's hyperplane
+    (after the skip-term flip; see :func:`merge_neurons`). Neurons whose snapped set is empty are
+    left out. With ``snap = 0`` these are the blocks of :func:`merge_neurons`.
+    """
+    count_tol = dataset.count_tol if count_tol is None else float(count_tol)
     blocks: list[tuple[tuple[int, ...], int]] = []
-    for column, s in zip(dist.T, signs):
-        members = tuple(int(i) for i in np.flatnonzero(column > snap))
-        block = (members, int(s))
-        if members and block not in blocks:
-            blocks.append(block)
+    for members, sign, _ in _snapped_neurons(network, dataset, snap, count_tol):
+        if members and (members, sign) not in blocks:
+            blocks.append((members, sign))
     return blocks
 
 
 def _fit_blocks(dataset: Dataset, blocks: Sequence[tuple[tuple[int, ...], int]], box: float | None):
-    """fit_support on exactly these blocks (a dictionary of their sets only: no enumeration)."""
+    """fit_support on exactly these blocks (a dictionary of their sets only: no enumeration);
+    returns (network or None, status)."""
     patterns = np.zeros((len(blocks), dataset.n_points), dtype=bool)
     for row, (members, _) in zip(patterns, blocks):
         row[list(members)] = True
     dictionary = BlockDictionary(dataset, patterns=patterns)
     chosen = [2 * p + (0 if s > 0 else 1) for p, (_, s) in enumerate(blocks)]
-    return dictionary.fit_support(chosen, box=box)
+    fit = dictionary.fit_support(chosen, box=box)
+    return fit.network, fit.status
 
 
 def polish(network: Network, dataset: Dataset, *, snaps: Sequence[float] = DEFAULT_SNAPS,
            tolerance: float | None = None, count_tol: float | None = None,
-           count_bias: bool = False, box: float | None = None) -> Polish:
-    """The sparsest exact interpolant found by the fixed-support LP on the blocks of ``network``.
+           count_bias: bool = False, box: float | None = None, objective: str = "neurons") -> Polish:
+    """The sparsest exact interpolant found by fixed-support LPs on the blocks of ``network``.
 
     ``snaps`` are snapping distances relative to :func:`data_diameter` (see the module docstring).
-    For each, the LP of :meth:`BlockDictionary.fit_support` (l1 objective, ``box`` |u_j| <= R when
-    given) is solved on the distinct snapped blocks; an answer counts only if :func:`recheck`
-    says it interpolates at ``tolerance``. The one with the fewest neurons (then the smallest
-    residual) is kept. Never more neurons than distinct blocks, hence never more than the merged
-    network of :func:`merge_neurons`.
+    For each, on the distinct snapped blocks: when some trained path weight of a block is 0 (d > 1;
+    the bias too when ``count_bias``), first the l1 LP that keeps those weights at 0
+    (:func:`sparsest.convex.min_l1_on_support`, so the parameter count cannot grow either), then
+    :meth:`BlockDictionary.fit_support` with every weight of the blocks free. ``box``: |u_j| <= R.
+    An answer counts only if :func:`recheck` says it interpolates at ``tolerance``; the one with
+    the fewest neurons, then parameters (``objective="parameters"``: the other way round), then
+    the smallest residual is kept. Never more neurons
+    than distinct blocks, hence never more than the merged network of :func:`merge_neurons`.
     """
+    from .convex import min_l1_on_support  # convex builds on the dictionary, like this module
+
+    if objective not in ("neurons", "parameters"):
+        raise SparsestError(f"unknown objective {objective!r}; choose neurons or parameters")
     count_tol = dataset.count_tol if count_tol is None else float(count_tol)
     scale = data_diameter(dataset)
-    best = None
-    attempts = []
-    tried: list[list] = []
+    best, attempts, tried = None, [], []
     for relative in snaps:
         snap = float(relative) * scale
-        blocks = neuron_blocks(network, dataset, snap=snap, count_tol=count_tol)
+        patterns: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
+        for members, sign, zero in _snapped_neurons(network, dataset, snap, count_tol):
+            if members:
+                patterns[(members, sign)] = patterns.get((members, sign), zero) & zero
+        blocks = list(patterns)
+        zero = np.array([patterns[block] for block in blocks]).reshape(len(blocks), dataset.dim + 1)
+        if not count_bias:
+            zero[:, -1] = False  # the bias is not a parameter: free
         if blocks in tried:
             continue
         tried.append(blocks)
+        fits = []
+        if zero.any():
+            fits.append(("pattern", *min_l1_on_support(dataset, blocks, zero=zero, box=box, count_bias=count_bias)))
         # An empty support is still an LP: the affine part alone (or zero) may interpolate.
-        fit = _fit_blocks(dataset, blocks, box)
-        status = fit.status
-        neurons = None
-        if fit.feasible:
-            check = recheck(fit.network, dataset, tolerance=tolerance, count_tol=count_tol, count_bias=count_bias)
-            if not check.interpolates:
-                status = "lp solution does not interpolate at the tolerance"
-            else:
-                neurons = check.neurons
-                candidate = (check.neurons, check.max_abs_residual, fit.network.pruned(dataset.X, count_tol), snap, blocks)
-                if best is None or candidate[:2] < best[:2]:
-                    best = candidate
-        attempts.append((snap, len(blocks), status, neurons))
+        fits.append(("free", *_fit_blocks(dataset, blocks, box)))
+        for kind, fitted, status in fits:
+            neurons = parameters = None
+            if fitted is not None:
+                fitted = fitted.pruned(dataset.X, count_tol)
+                check = recheck(fitted, dataset, tolerance=tolerance, count_tol=count_tol, count_bias=count_bias)
+                if not check.interpolates:
+                    status = "lp solution does not interpolate at the tolerance"
+                else:
+                    neurons, parameters = check.neurons, check.parameters
+                    counts = (neurons, parameters) if objective == "neurons" else (parameters, neurons)
+                    key = (*counts, check.max_abs_residual)
+                    if best is None or key < best[0]:
+                        best = (key, fitted, check, snap, blocks)
+            attempts.append((snap, len(blocks), kind, status, neurons, parameters))
     if best is None:
         return Polish(False, None, None, (), None, tuple(attempts))
-    _, _, net, snap, blocks = best
-    check = recheck(net, dataset, tolerance=tolerance, count_tol=count_tol, count_bias=count_bias)
-    return Polish(True, net, check, tuple(blocks), snap, tuple(attempts))
+    _, fitted, check, snap, blocks = best
+    return Polish(True, fitted, check, tuple(blocks), snap, tuple(attempts))

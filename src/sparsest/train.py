@@ -45,7 +45,7 @@ SCHEDULES = ("paper", "continuation")
 #: Published settings (SPEC 5), keyed by "is the data 1-D": width and lambda.
 PAPER_WIDTH = {True: 80, False: 100}
 PAPER_LAMBDA = {True: 3e-3, False: 5e-3}
-#: lambda of the continuation schedule (pruning phase); chosen on the 1-D instances (see README).
+#: lambda of the continuation schedule (pruning phase), chosen on the 1-D instances (benchmarks/bench_train.py).
 CONTINUATION_LAMBDA = 1e-2
 #: Maximum number of steps of the published experiments.
 PAPER_STEPS = 100_000
@@ -323,6 +323,7 @@ class LpTrainer:
     eps : smoothing of ``"lp-smooth"``.
     snaps : relative snapping distances of the polish.
     history_every : a history row at the first check after every multiple of this many steps.
+    objective : what the polish minimises first, "neurons" or "parameters".
 
     Fitted attributes: ``network_`` (merged), ``raw_network_`` (pruned), ``polished_network_``
     (or None), ``result_`` (:class:`TrainResult`), ``history_``.
@@ -334,7 +335,8 @@ class LpTrainer:
                  polish: bool = True, tol: float | None = None, progress: bool = False, *,
                  schedule: str = "paper", count_tol: float | None = None,
                  fit_tol: float | None = None, patience: int | None = None, eps: float = 1e-3,
-                 snaps: tuple[float, ...] = DEFAULT_SNAPS, history_every: int = 500):
+                 snaps: tuple[float, ...] = DEFAULT_SNAPS, history_every: int = 500,
+                 objective: str = "neurons"):
         self.p = p
         self.method = method
         self.width = width
@@ -354,11 +356,14 @@ class LpTrainer:
         self.eps = eps
         self.snaps = snaps
         self.history_every = history_every
+        self.objective = objective
 
     def _settings(self, dataset: Dataset) -> dict:
         """The resolved settings, validated (:class:`SparsestError` on anything out of range)."""
         if self.method not in METHODS:
             raise SparsestError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if self.objective not in ("neurons", "parameters"):
+            raise SparsestError(f"unknown objective {self.objective!r}; choose neurons or parameters")
         if self.schedule not in SCHEDULES:
             raise SparsestError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
         _check_number("p", self.p, low=0.0, high=1.0, open_low=True)
@@ -394,7 +399,8 @@ class LpTrainer:
             "steps": int(steps), "patience": int(patience), "seed": int(self.seed), "skip": skip,
             "output_bias": dataset.output_bias and not skip, "count_bias": bool(self.count_bias),
             "eps": float(self.eps), "polish": bool(self.polish), "snaps": snaps,
-            "history_every": int(self.history_every), "optimizer": "Adam", "loss": "mse",
+            "history_every": int(self.history_every), "objective": self.objective,
+            "optimizer": "Adam", "loss": "mse",
             "init": "torch" if paper else "data", "dtype": "float64",
         }
 
@@ -418,7 +424,9 @@ class LpTrainer:
         options = dict(tolerance=tolerances["interpolation"], count_tol=tolerances["count"],
                        count_bias=settings["count_bias"])
         extraction = extract(network, data, **options)
-        polished = polish(extraction.merged, data, snaps=settings["snaps"], **options) if settings["polish"] else None
+        polished = None
+        if settings["polish"]:
+            polished = polish(extraction.merged, data, snaps=settings["snaps"], objective=self.objective, **options)
         merged = extraction.merged_check
 
         self.raw_network_ = extraction.raw
