@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import joblib
+import numpy as np
 
 from .dataset import Dataset
 from .errors import SparsestError
@@ -71,8 +72,10 @@ class SummaryRow:
     interpolation_rate = interpolating / runs;
     hits : interpolating runs whose count (of the certificate's objective) equals the certified
         optimum; hit_rate = hits / runs, None when the certificate does not prove an optimum;
-    below_bound : interpolating runs with a count below the certified lower bound — impossible if
-        both sides are right, so any nonzero value flags a bug or a tolerance mismatch;
+    below_bound : interpolating runs inside the certificate's box R (if any) with a count below
+        the certified lower bound — impossible if both sides are right, so any nonzero value flags
+        a bug or a tolerance mismatch (outside the box the bound does not apply);
+    outside_box : interpolating runs whose network leaves the certificate's box R;
     median_/best_neurons, median_/best_parameters : over the interpolating runs (None if none);
     median_seconds : over all runs.
     """
@@ -86,6 +89,7 @@ class SummaryRow:
     hits: int | None
     hit_rate: float | None
     below_bound: int
+    outside_box: int
     median_neurons: float | None
     best_neurons: int | None
     median_parameters: float | None
@@ -230,13 +234,32 @@ def proven_optimum(exact: dict | None) -> int | None:
 
 
 def stage_outcome(run: dict, stage: str = "trained") -> dict | None:
-    """``{"interpolates", "neurons", "parameters"}`` of a run's trained network (``"trained"``) or
-    of the exact LP polish on its support (``"polished"``; None when the run was not polished)."""
+    """``{"interpolates", "neurons", "parameters", "max_path_weight"}`` of a run's trained network
+    (``"trained"``) or of the exact LP polish on its support (``"polished"``; None when the run
+    was not polished). ``max_path_weight`` = max_kj |v_k w_kj| of that network (None if none)."""
     source = run if stage == "trained" else run.get("polished")
     if source is None:
         return None
     return {"interpolates": bool(source.get("interpolates")), "neurons": source.get("neurons"),
-            "parameters": source.get("parameters")}
+            "parameters": source.get("parameters"), "max_path_weight": max_path_weight(source.get("network"))}
+
+
+def max_path_weight(network: dict | None) -> float | None:
+    """max_kj |v_k w_kj| of a network's JSON (0 for no neuron, None for no network): what the box
+    ||v_k w_k||_inf <= R of SPEC 3 bounds."""
+    if not network:
+        return None
+    v = np.asarray(network["v"], dtype=float)
+    W = np.asarray(network["W"], dtype=float).reshape(len(v), -1)
+    return float(np.max(np.abs(W * v[:, None]))) if v.size else 0.0
+
+
+def inside_box(outcome: dict, exact: dict | None) -> bool:
+    """Whether a stage's network lies in the certificate's box R (True when there is no box):
+    a certified bound only speaks about networks inside it."""
+    box = None if not exact else exact.get("box")
+    weight = outcome.get("max_path_weight")
+    return box is None or weight is None or weight <= box * (1 + 1e-9)
 
 
 def is_hit(run: dict, exact: dict | None, stage: str = "trained") -> bool | None:
@@ -281,7 +304,8 @@ def _summary_row(method: str, p: float | None, stage: str, members: list[dict], 
     outcomes = [stage_outcome(r, stage) for r in members]
     good = [o for o in outcomes if o is not None and o["interpolates"]]
     hits = None if optimum is None else sum(1 for o in good if o[objective] == optimum)
-    below = 0 if lower is None or objective is None else sum(1 for o in good if o[objective] < lower)
+    below = 0 if lower is None or objective is None else \
+        sum(1 for o in good if o[objective] < lower and inside_box(o, exact))
     return SummaryRow(
         method=method,
         p=p,
@@ -292,6 +316,7 @@ def _summary_row(method: str, p: float | None, stage: str, members: list[dict], 
         hits=hits,
         hit_rate=None if hits is None else hits / len(members),
         below_bound=below,
+        outside_box=sum(1 for o in good if not inside_box(o, exact)),
         median_neurons=_median([o["neurons"] for o in good]),
         best_neurons=min((o["neurons"] for o in good), default=None),
         median_parameters=_median([o["parameters"] for o in good]),

@@ -24,8 +24,9 @@ from .plots import instance_figures, slug
 
 #: The columns of results.csv, in order.
 CSV_COLUMNS = ("instance", "method", "p", "seed", "interpolates", "max_abs_residual", "neurons",
-               "parameters", "neurons_raw", "hit", "polished_interpolates", "polished_neurons",
-               "polished_parameters", "hit_polished", "fit", "stopped", "steps", "seconds")
+               "parameters", "neurons_raw", "max_path_weight", "hit", "polished_interpolates",
+               "polished_neurons", "polished_parameters", "polished_max_path_weight", "hit_polished",
+               "fit", "stopped", "steps", "seconds")
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def runs_csv(comparison: Comparison) -> str:
     for instance in comparison.instances:
         for run in instance.runs:
             polished = stage_outcome(run, "polished") or {}
-            row = {"instance": instance.name, **run, **{f"polished_{k}": v for k, v in polished.items()}}
+            row = {"instance": instance.name, **run, "max_path_weight": stage_outcome(run)["max_path_weight"],
+                   **{f"polished_{k}": v for k, v in polished.items()}}
             writer.writerow(["" if row.get(col) is None else _plain(row.get(col)) for col in CSV_COLUMNS])
     return buffer.getvalue()
 
@@ -120,6 +122,9 @@ def _warnings(instance: InstanceComparison) -> list[str]:
         if row.below_bound:
             notes.append(f"{label}: {row.below_bound} interpolating run(s) below the "
                          "certified lower bound — one side is wrong (or the tolerances differ); investigate")
+        if row.outside_box:
+            notes.append(f"{label}: {row.outside_box} interpolating run(s) leave the certificate's box "
+                         f"R = {instance.exact.get('box'):.3g} (max |v_k w_kj| > R): the certified bounds do not cover them")
         if row.interpolating == 0:
             notes.append(f"{label}: no run interpolates — all are failures (SPEC 5)")
     return notes
