@@ -9,11 +9,11 @@ Methods (``method``):
 * ``"milp"``: the big-M MILP of SPEC 3 (:func:`sparsest.milp.solve_milp`).
 * ``"exhaustive"``: the M-free support search of SPEC 3 (:func:`sparsest.exhaustive.search_exhaustive`),
   with the box when one is given, without any bound otherwise.
-* ``"auto"``: the closed form where it is valid; otherwise the MILP's heuristic incumbent, then the
-  exhaustive search with that incumbent as its upper bound (half of the remaining time), then the
-  MILP from the incumbent for the rest. Both engines solve the same problem (the same box R), so
-  their lower bounds combine: the certificate keeps the larger. ``method`` in the result names the
-  engines that took part ("milp", "exhaustive" or "milp+exhaustive").
+* ``"auto"``: the closed form where it is valid; otherwise the exhaustive search for half of the
+  time (it is fast when the optimum is small), then, if it did not finish, the MILP for the rest,
+  given the search's lower bound (a row objective >= lower, so an incumbent meeting it ends the
+  MILP). Both engines solve the same problem (the same box R), so their bounds combine. ``method``
+  in the result names the engines that took part ("exhaustive" or "exhaustive+milp").
 
 Whatever the method, the network of the certificate is re-checked here
 (:func:`sparsest.verify.recheck`), and ``neurons`` / ``parameters`` are the re-check's counts. The
@@ -273,40 +273,27 @@ def _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, 
 
 
 def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0) -> Certificate:
-    """Heuristic incumbent, then the exhaustive search below it, then the MILP (module docstring)."""
+    """The exhaustive search (part of the time), then the MILP above its lower bound (module docstring)."""
     # Both engines get the same bounds (box R; or none under the proven 1-D slope bound, where the
     # exhaustive search runs M-free), so their lower bounds are bounds of the same problem.
     bounds = big_m(dataset, objective=objective, count_bias=count_bias, box=box)
-    common = dict(objective=objective, count_bias=count_bias, box=bounds.box, solver=solver)
-    incumbent = solve_milp(dictionary, **common, time_limit=_remaining(deadline), start=start,
-                           heuristic_only=True)
-    assumptions = _milp_assumptions(dataset, count_bias, bounds, incumbent.solver_status)
     n_patterns = len(dictionary.patterns)
-    if incumbent.status in ("optimal", "infeasible"):
-        return _certificate(dataset, objective, count_bias, "milp", incumbent.status, incumbent.lower_bound,
-                            incumbent.network, assumptions, t0, solver=solver, box=incumbent.box,
-                            n_patterns=n_patterns, notes=incumbent.notes)
     share = None if math.isinf(deadline) else max((deadline - time.monotonic()) * AUTO_EXHAUSTIVE_SHARE, 1e-3)
     search = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=bounds.box,
-                               time_limit=share, upper=incumbent.upper_bound)
-    lower = max(incumbent.lower_bound or 0, search.lower_bound)
-    texts = [f"exhaustive: {search.status} after {search.n_lps} LPs"]
-    network = incumbent.network
-    if search.network is not None:
-        network = search.network
+                               time_limit=share)
+    searched = f"exhaustive: {search.status} after {search.n_lps} LPs (lower bound {search.lower_bound})"
     if search.status == "optimal":
-        assumptions["solver_status"] = "; ".join([incumbent.solver_status] + texts)
-        return _certificate(dataset, objective, count_bias, "milp+exhaustive", "optimal", search.lower_bound,
-                            network, assumptions, t0, solver=solver, box=incumbent.box, n_lps=search.n_lps,
-                            n_patterns=n_patterns, notes=incumbent.notes)
-    result = solve_milp(dictionary, **common, time_limit=_remaining(deadline), start=network)
-    texts.append(result.solver_status)
-    assumptions["solver_status"] = "; ".join(texts)
-    lower = max(lower, result.lower_bound) if result.lower_bound is not None else lower
-    status = "unverified" if result.status == "infeasible" else result.status  # the incumbent is feasible
-    return _certificate(dataset, objective, count_bias, "milp+exhaustive", status, lower,
-                        network if result.network is None else result.network, assumptions, t0, solver=solver, box=result.box,
-                        nodes=result.nodes, n_lps=search.n_lps, n_patterns=n_patterns, notes=result.notes)
+        return _certificate(dataset, objective, count_bias, "exhaustive", "optimal", search.lower_bound,
+                            search.network, _exhaustive_assumptions(dataset, count_bias, bounds.box, searched),
+                            t0, box=bounds.box, n_lps=search.n_lps, n_patterns=n_patterns)
+    result = solve_milp(dictionary, objective=objective, count_bias=count_bias, box=bounds.box, solver=solver,
+                        time_limit=_remaining(deadline), start=start, lower=search.lower_bound)
+    assumptions = _milp_assumptions(dataset, count_bias, bounds, f"{searched}; {result.solver_status}")
+    assumptions["why"] += "; the lower bound combines the exhaustive search's and the MILP's"
+    status = "unverified" if result.status == "infeasible" else result.status  # cannot be, above a proven lower bound
+    return _certificate(dataset, objective, count_bias, "exhaustive+milp", status, result.lower_bound,
+                        result.network, assumptions, t0, solver=solver, box=result.box, nodes=result.nodes,
+                        n_lps=search.n_lps, n_patterns=n_patterns, notes=result.notes)
 
 
 def _certificate(dataset, objective, count_bias, method, status, lower, network, assumptions, t0, *,

@@ -139,7 +139,7 @@ def big_m(dataset, *, objective: str = "neurons", count_bias: bool = False,
 class Formulation:
     """min cost.x  s.t.  row_lower <= A x <= row_upper,  col_lower <= x <= col_upper,  x_j integer
     where ``integrality[j]``. Columns: u (n_blocks * (d+1), block-major), the affine part, the
-    binaries. ``owner[c]`` is the binary column controlling u column c (-1: none);
+    binaries. ``n_weights`` = d + 1 columns per block. ``owner[c]`` is the binary column controlling u column c (-1: none);
     ``binary_block[k]`` is the block of binary k (counted from the first binary column)."""
 
     objective: str
@@ -152,6 +152,7 @@ class Formulation:
     col_upper: np.ndarray
     integrality: np.ndarray
     n_u: int
+    n_weights: int
     n_affine: int
     owner: np.ndarray
     binary_block: np.ndarray
@@ -171,8 +172,9 @@ class Formulation:
 
 
 def build_formulation(dictionary: BlockDictionary, *, objective: str, count_bias: bool,
-                      bounds: BigM, cuts: bool = True) -> Formulation:
-    """The MILP of the module docstring; ``cuts`` adds the covering cuts."""
+                      bounds: BigM, cuts: bool = True, floor: int | None = None) -> Formulation:
+    """The MILP of the module docstring; ``cuts`` adds the covering cuts; ``floor`` adds the row
+    objective >= floor (a lower bound proven elsewhere)."""
     if objective not in OBJECTIVES:
         raise SparsestError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
     data = dictionary.dataset
@@ -229,9 +231,17 @@ def build_formulation(dictionary: BlockDictionary, *, objective: str, count_bias
         rows.add({int(c): 1.0, int(owner[c]): -hi_u[c]}, -INF, 0.0)
         rows.add({int(c): 1.0, int(owner[c]): -lo_u[c]}, 0.0, INF)
     n_cut = 0
+    if floor is not None:
+        rows.add({first_bin + i: c for i, c in enumerate(binary_cost)}, float(floor), INF)
     if cuts:
-        for group in _covering_groups(dictionary):
-            rows.add({int(block_binary[b]): 1.0 for b in group}, 1.0, INF)
+        for group, full_by_weights in _covering_groups(dictionary):
+            columns = set()
+            for b in group:
+                if full[b] and full_by_weights and objective == "parameters":
+                    columns.update(int(c) for c in owner[b * k:b * k + d])  # its weight binaries
+                else:
+                    columns.add(int(block_binary[b]))
+            rows.add(dict.fromkeys(columns, 1.0), 1.0, INF)
             n_cut += 1
 
     block_designs = [sp.csr_matrix(dictionary.design(b)) for b in range(n_blocks)]
@@ -248,7 +258,7 @@ def build_formulation(dictionary: BlockDictionary, *, objective: str, count_bias
     cost = np.concatenate([np.zeros(n_u + n_aff), np.array(binary_cost)])
     integrality = np.concatenate([np.zeros(n_u + n_aff, dtype=bool), np.ones(n_bin, dtype=bool)])
     return Formulation(objective, count_bias, cost, A, row_lower, row_upper, col_lower, col_upper,
-                       integrality, n_u, n_aff, owner, np.array(binary_block, dtype=int), n_cut)
+                       integrality, n_u, k, n_aff, owner, np.array(binary_block, dtype=int), n_cut)
 
 
 class _Rows:
@@ -293,27 +303,40 @@ def min_weights(dictionary: BlockDictionary) -> np.ndarray:
     return result
 
 
-def _covering_groups(dictionary: BlockDictionary) -> list[list[int]]:
+def _covering_groups(dictionary: BlockDictionary) -> list[tuple[list[int], bool]]:
     """Valid covering cuts: groups of blocks of which every interpolant uses at least one.
+
+    Returns (blocks, full_by_weights) pairs; with ``full_by_weights`` an all-points block in the group
+    only counts when it has a nonzero path weight (its constant part cannot help).
 
     * No affine part (no skip term, no output bias): f(x_i) is the sum of the blocks, positive
       blocks are >= 0 and negative ones <= 0, so y_i > 0 needs a used positive block active at i
       (y_i < 0 a negative one).
+    * No skip term (with or without an output bias, and whatever constant the all-points blocks
+      make): y_i > y_j needs a block with s (o(x_i) - o(x_j)) > 0 for its ReLU output o >= 0, so a
+      positive block active at i or a negative block active at j, and not a constant one: a block
+      whose set is not all points, or an all-points block with a nonzero weight. One cut per pair.
     * 1-D with the skip term: at an interior point with nonzero curvature (points i-1, i, i+1 not
       collinear) f is not affine on (x_{i-1}, x_{i+1}), so some knot lies strictly inside; its
       block's set is {x > x_{i-1}} or {x > x_i}, of either sign.
-    * An output bias alone can produce any constant, a skip term in d >= 2 any affine function:
-      no cut is added there (none of the above stays valid).
+    * A skip term in d >= 2 adds any affine function: no cut is added there.
     """
     data = dictionary.dataset
     patterns = dictionary.patterns[dictionary.block_pattern]
-    groups: list[list[int]] = []
+    positive = dictionary.block_sign > 0
+    groups: list[tuple[list[int], bool]] = []
     if not data.skip and not data.output_bias:
         for i in range(data.n_points):
             if data.y_exact[i] != 0:
-                sign = 1.0 if data.y_exact[i] > 0 else -1.0
-                groups.append(np.flatnonzero(patterns[:, i] & (dictionary.block_sign == sign)).tolist())
-    elif data.skip and data.dim == 1:
+                same_sign = positive if data.y_exact[i] > 0 else ~positive
+                groups.append((np.flatnonzero(patterns[:, i] & same_sign).tolist(), False))
+    if not data.skip:
+        for i in range(data.n_points):
+            for j in range(data.n_points):
+                if data.y_exact[i] > data.y_exact[j]:
+                    members = (patterns[:, i] & positive) | (patterns[:, j] & ~positive)
+                    groups.append((np.flatnonzero(members).tolist(), True))
+    elif data.dim == 1:
         order = sorted(range(data.n_points), key=lambda i: data.X_exact[i][0])
         xs = [data.X_exact[i][0] for i in order]
         ys = [data.y_exact[i] for i in order]
@@ -323,36 +346,61 @@ def _covering_groups(dictionary: BlockDictionary) -> list[list[int]]:
             if (ys[m] - ys[m - 1]) / (xs[m] - xs[m - 1]) == (ys[m + 1] - ys[m]) / (xs[m + 1] - xs[m]):
                 continue
             wanted = (rank >= m), (rank >= m + 1)
-            groups.append([b for b in range(dictionary.n_blocks)
-                           if any(np.array_equal(patterns[b], w) for w in wanted)])
+            groups.append(([b for b in range(dictionary.n_blocks)
+                            if any(np.array_equal(patterns[b], w) for w in wanted)], False))
     return groups
 
 
 # ---------------------------------------------------------------------- LPs on the formulation
 class _SupportLP:
-    """The LP relaxation of a formulation, kept in one HiGHS object and re-solved with binaries
-    switched off (upper bound 0) and re-weighted costs: support fits, polish and the heuristic."""
+    """The LP relaxation of a formulation with some binaries switched off (upper bound 0) and
+    re-weighted costs: support fits, polish and the heuristic.
+
+    The relaxation over every block stays in one HiGHS object (warm-started across cost changes).
+    A smaller support is solved as its own LP, restricted to the columns of its blocks (rows left
+    empty must admit 0, e.g. a covering cut with no block left makes the support infeasible)."""
 
     def __init__(self, form: Formulation):
         self.form = form
-        self.solver = quiet_highs(primal_feasibility_tolerance=_FIT_TOL, random_seed=HIGHS_SEED)
-        self.solver.passModel(to_highs_lp(form.cost, form.A, form.row_lower, form.row_upper,
-                                          form.col_lower, form.col_upper))
+        self.full = quiet_highs(primal_feasibility_tolerance=_FIT_TOL, random_seed=HIGHS_SEED)
+        self.full.passModel(to_highs_lp(form.cost, form.A, form.row_lower, form.row_upper,
+                                        form.col_lower, form.col_upper))
         self.binaries = np.arange(form.first_binary, form.n_cols, dtype=np.int32)
+        # the block of every column (-1: the affine part, shared by every support)
+        n_blocks = form.n_u // form.n_weights
+        self.column_block = np.concatenate([np.repeat(np.arange(n_blocks), form.n_weights),
+                                            np.full(form.n_affine, -1), form.binary_block])
         self.n_solves = 0
 
     def solve(self, allowed: np.ndarray, cost: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
         """Minimise cost.z over the relaxation with z_k = 0 where not ``allowed``; (x, value) or None."""
         form = self.form
-        cost = form.cost[form.first_binary:] if cost is None else cost
-        upper = np.where(allowed, 1.0, 0.0)
-        self.solver.changeColsBounds(len(self.binaries), self.binaries, np.zeros(len(upper)), upper)
-        self.solver.changeColsCost(len(self.binaries), self.binaries, np.asarray(cost, dtype=np.float64))
-        self.solver.run()
+        cost = np.asarray(form.cost[form.first_binary:] if cost is None else cost, dtype=np.float64)
         self.n_solves += 1
-        if self.solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if allowed.all():
+            self.full.changeColsCost(len(self.binaries), self.binaries, cost)
+            return self._run(self.full, np.arange(form.n_cols))
+        blocks = np.unique(form.binary_block[allowed])
+        keep = np.flatnonzero((self.column_block < 0) | np.isin(self.column_block, blocks))
+        A = form.A[:, keep].tocsr()
+        used = A.getnnz(axis=1) > 0
+        if np.any(~used & ((form.row_lower > 0) | (form.row_upper < 0))):
             return None
-        return np.array(self.solver.getSolution().col_value), self.solver.getInfo().objective_function_value
+        full_cost = np.concatenate([np.zeros(form.first_binary), cost])
+        upper = form.col_upper.copy()
+        upper[form.first_binary:][~allowed] = 0.0
+        solver = quiet_highs(primal_feasibility_tolerance=_FIT_TOL, random_seed=HIGHS_SEED)
+        solver.passModel(to_highs_lp(full_cost[keep], A[used], form.row_lower[used], form.row_upper[used],
+                                     form.col_lower[keep], upper[keep]))
+        return self._run(solver, keep)
+
+    def _run(self, solver, keep: np.ndarray) -> tuple[np.ndarray, float] | None:
+        solver.run()
+        if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.zeros(self.form.n_cols)
+        x[keep] = solver.getSolution().col_value
+        return x, solver.getInfo().objective_function_value
 
 
 def _integral_point(form: Formulation, x: np.ndarray) -> np.ndarray:
@@ -377,8 +425,9 @@ def _value(form: Formulation, x: np.ndarray) -> int:
 
 
 def _prune(lp: _SupportLP, allowed: np.ndarray, cost: np.ndarray, deadline: float) -> np.ndarray | None:
-    """Greedy: from a feasible support, switch off one costly binary at a time (least used first)
-    while the LP stays feasible. Returns an integral MIP point, or None when ``allowed`` is infeasible."""
+    """Greedy: from a feasible support, switch off whole blocks, then (parameters) single costly
+    binaries, least used first, while the LP stays feasible. Returns an integral MIP point, or None
+    when ``allowed`` is infeasible."""
     form = lp.form
     found = lp.solve(allowed, cost)
     if found is None:
@@ -387,11 +436,15 @@ def _prune(lp: _SupportLP, allowed: np.ndarray, cost: np.ndarray, deadline: floa
     z = x[form.first_binary:]
     support = z > _SUPPORT_TOL
     costly = form.cost[form.first_binary:] > 0
-    for j in np.argsort(z, kind="stable"):
-        if not (support[j] and costly[j]) or time.monotonic() > deadline:
+    usage = np.bincount(form.binary_block, weights=np.where(costly, z, 0.0), minlength=form.n_u // form.n_weights)
+    blocks = [b for b in np.argsort(usage, kind="stable") if usage[b] > 0]
+    groups = [form.binary_block == b for b in blocks]
+    if form.objective == "parameters":
+        groups += [np.arange(form.n_binaries) == j for j in np.argsort(z, kind="stable") if costly[j]]
+    for group in groups:
+        if not (support & group & costly).any() or time.monotonic() > deadline:
             continue
-        trial = support.copy()
-        trial[j] = False
+        trial = support & ~group
         found = lp.solve(trial, cost)
         if found is not None:
             x = found[0]
@@ -399,8 +452,10 @@ def _prune(lp: _SupportLP, allowed: np.ndarray, cost: np.ndarray, deadline: floa
     return _integral_point(form, x)
 
 
-def _heuristic(lp: _SupportLP, deadline: float, rounds: int = 4) -> tuple[np.ndarray | None, float | None]:
-    """Reweighted l1 on the relaxation (cost_k / (z_k + 1e-3)), each support pruned greedily.
+def _heuristic(lp: _SupportLP, deadline: float, rounds: int = 6) -> tuple[np.ndarray | None, float | None]:
+    """Reweighted l1 on the relaxation (cost_k / (z_k + 1e-2)), each support pruned greedily
+    (at most ``rounds`` rounds, each new support pruned once; stops when the incumbent meets the
+    LP bound, or after the first round once past ``deadline``).
 
     Returns the best integral point found (or None) and the LP relaxation's value (the first round,
     with the true costs: a valid lower bound), or None when the relaxation is infeasible."""
@@ -412,13 +467,17 @@ def _heuristic(lp: _SupportLP, deadline: float, rounds: int = 4) -> tuple[np.nda
         return None, None
     relaxation_value = first[1]
     best, z, cost = None, first[0][form.first_binary:], true_cost
-    for _ in range(rounds):
-        if time.monotonic() > deadline:
+    pruned: set[bytes] = set()
+    for _ in range(rounds):  # the first round always runs: an incumbent even at a tiny time limit
+        support = z > _SUPPORT_TOL
+        if support.tobytes() not in pruned:
+            pruned.add(support.tobytes())
+            point = _prune(lp, support, cost, deadline)
+            if point is not None and (best is None or _value(form, point) < _value(form, best)):
+                best = point
+        if time.monotonic() > deadline or (best is not None and _value(form, best) <= math.ceil(relaxation_value - 1e-6)):
             break
-        point = _prune(lp, z > _SUPPORT_TOL, cost, deadline)
-        if point is not None and (best is None or _value(form, point) < _value(form, best)):
-            best = point
-        cost = true_cost / (z + 1e-3)
+        cost = true_cost / (z + 1e-2)
         found = lp.solve(everything, cost)
         if found is None:
             break
@@ -598,7 +657,7 @@ class MilpResult:
 def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count_bias: bool = False,
                box: float | None = None, time_limit: float | None = 60.0, solver: str = "highs",
                start: Network | Sequence[int] | None = None, cuts: bool = True,
-               heuristic_only: bool = False) -> MilpResult:
+               heuristic_only: bool = False, lower: int | None = None) -> MilpResult:
     """The sparsest interpolant over the dictionary's blocks (SPEC 3), by a big-M MILP.
 
     Minimises the SPEC 2 count ``objective`` ("neurons"; or "parameters", the nonzero path weights
@@ -609,7 +668,10 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     (reweighted l1 + greedy pruning) is always computed first. ``time_limit`` (seconds, None: no
     limit) covers the whole call. ``heuristic_only`` stops before the MILP: the result is "optimal"
     when the incumbent meets the LP bound, else "time_limit" with both bounds. ``cuts=False`` drops
-    the covering cuts (for cross-checks). The result's counts come from :func:`sparsest.verify.recheck`.
+    the covering cuts (for cross-checks). ``lower``: a lower bound proven elsewhere for the same
+    problem (e.g. by :func:`sparsest.exhaustive.search_exhaustive` with the same box), trusted and
+    added as the row objective >= lower, so that an incumbent meeting it ends the search. The
+    result's counts come from :func:`sparsest.verify.recheck`.
     """
     t0 = time.monotonic()
     if solver not in SOLVERS:
@@ -621,6 +683,8 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     data = dictionary.dataset
     bounds = big_m(data, objective=objective, count_bias=count_bias, box=box)
     deadline = math.inf if time_limit is None else t0 + float(time_limit)
+    if lower is not None and (isinstance(lower, bool) or not isinstance(lower, (int, np.integer)) or lower < 0):
+        raise SparsestError(f"lower must be a nonnegative integer (a proven lower bound), got {lower!r}")
     form = build_formulation(dictionary, objective=objective, count_bias=count_bias, bounds=bounds, cuts=cuts)
     lp = _SupportLP(form)
     finish = _Finisher(dictionary, form, lp, bounds, solver, t0)
@@ -640,7 +704,8 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     finish.lp_bound = relaxation
     if heuristic_point is not None:
         candidates.append((heuristic_point, "heuristic"))
-    lower = int(math.ceil(relaxation - 1e-6))
+    proven = lower
+    lower = int(math.ceil(relaxation - 1e-6)) if proven is None else max(proven, int(math.ceil(relaxation - 1e-6)))
     best = None
     for point, source in candidates:
         checked = finish.checked(point)
@@ -654,7 +719,10 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     if remaining is not None and remaining <= 0:
         return finish("time_limit", best, lower, "time limit reached before the MILP", None)
 
-    # 2. the MILP, started from the best incumbent.
+    # 2. the MILP, started from the best incumbent (with the row objective >= a given lower bound).
+    if proven is not None:
+        form = build_formulation(dictionary, objective=objective, count_bias=count_bias, bounds=bounds,
+                                 cuts=cuts, floor=proven)
     run = (_run_highs if solver == "highs" else _run_cbc)(form, remaining, None if best is None else best[0])
     if run.status == "infeasible":
         return finish("infeasible", None, None, run.text, run.nodes)
