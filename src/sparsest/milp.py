@@ -6,17 +6,20 @@ affine part (skip term a, c or output bias c, when the problem has one), and bin
 * interpolation   sum_b s_b D_{A_b} X~ u_b [+ affine] = y                        (N rows)
 * cones           G_{A_b} u_b >= 0                                              (N rows per block)
 * big-M links     lo_c z <= u_c <= hi_c z  for every coordinate c a binary z controls
-* covering cuts   valid inequalities that only remove fractional points (see :func:`_covering_cuts`)
+* covering cuts   valid inequalities that only remove fractional points (see :func:`_covering_groups`)
 
 Objectives (SPEC 2), the cost of a binary is 1 unless said otherwise:
 
 * ``"neurons"``: one z_b per block, controlling every coordinate of u_b.
-* ``"parameters"``: one z_bj per path weight (j < d). With ``count_bias`` one more binary per
-  block for the bias. Without it the bias of a block is left free: on a block whose set is not
-  the set of all points the cone forces b = 0 when w = 0 (some point is in A and some is not), so
-  the bias is nonzero only if a weight is; the all-points block with w = 0 is a constant neuron,
-  which :func:`sparsest.verify.recheck` counts as zero parameters, so it gets a cost-0 binary
-  (only used by the covering cuts).
+* ``"parameters"``: a block indicator y_b (cost 0) and one z_bj <= y_b per path weight (j < d),
+  with sum_j z_bj >= k_min(A_b) y_b (:func:`min_weights`); with ``count_bias`` one more binary per
+  bias, else y_b controls the bias. A block whose set is not all points has b = 0 when w = 0 (some
+  point is in A and some is not), so its bias is nonzero only if a weight is; the all-points block
+  with w = 0 is a constant neuron, which :func:`sparsest.verify.recheck` counts as zero parameters
+  (and so does the exhaustive search): without ``count_bias`` it is free.
+
+The parameter MILP is much slower than the neuron MILP (its LP bound is weak: a free constant
+voids the covering cuts, and |u|/R is small); the exhaustive search is usually the faster proof.
 
 Validity of the big-M (SPEC 3), see :func:`big_m`:
 
@@ -44,7 +47,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Sequence
 
 import highspy
@@ -370,13 +372,11 @@ class _SupportLP:
         n_blocks = form.n_u // form.n_weights
         self.column_block = np.concatenate([np.repeat(np.arange(n_blocks), form.n_weights),
                                             np.full(form.n_affine, -1), form.binary_block])
-        self.n_solves = 0
 
     def solve(self, allowed: np.ndarray, cost: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
         """Minimise cost.z over the relaxation with z_k = 0 where not ``allowed``; (x, value) or None."""
         form = self.form
         cost = np.asarray(form.cost[form.first_binary:] if cost is None else cost, dtype=np.float64)
-        self.n_solves += 1
         if allowed.all():
             self.full.changeColsCost(len(self.binaries), self.binaries, cost)
             return self._run(self.full, np.arange(form.n_cols))
