@@ -215,8 +215,8 @@ def _without_timings(value):
     return value
 
 
-TINY = dict(methods=["lp", "none"], ps=[0.4], seeds=2, time_limit=10.0,
-            train_options={"steps": 300, "width": 8, "patience": 0})
+TINY = dict(methods=["lp", "none", "convex-reweighted"], ps=[0.4], seeds=1, time_limit=10.0,
+            train_options={"steps": 200, "width": 8, "patience": 0})
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +244,7 @@ def test_results_do_not_depend_on_jobs_or_backend(tiny_datasets, sequential):
 def test_a_sweep_runs_every_planned_run_in_order_and_judges_it(sequential):
     for inst in sequential.instances:
         assert [(r["method"], r["p"], r["seed"]) for r in inst.runs] == \
-            [("lp", 0.4, 0), ("lp", 0.4, 1), ("none", None, 0), ("none", None, 1)]
+            [("lp", 0.4, 0), ("none", None, 0), ("convex-reweighted", 0.4, None)]
         optimum = proven_optimum(inst.exact)
         for run in inst.runs:
             assert run["hit"] == (None if optimum is None else run["interpolates"] and run["neurons"] == optimum)
@@ -285,7 +285,7 @@ def test_training_and_polish_never_beat_the_certificate_on_random_instances():
 
 def test_json_output_follows_the_contract(tmp_path, capsys):
     out = tmp_path / "out"
-    code = _cli(["compare", str(INSTANCES / "peak_plateau.json"), "--methods", "lp", "weight-decay",
+    code = _cli(["compare", str(INSTANCES / "peak_plateau.json"), "--methods", "lp", "weight-decay", "convex-l1",
                  "--p", "0.7", "--seeds", "1", "--steps", "200", "--width", "6", "--time-limit", "10",
                  "--out", str(out), "--json"])
     captured = capsys.readouterr()
@@ -294,7 +294,9 @@ def test_json_output_follows_the_contract(tmp_path, capsys):
     (inst,) = data["instances"]
     assert set(inst) == {"name", "exact", "runs", "summary"} and inst["name"] == "peak_plateau"
     assert {"status", "objective", "lower_bound", "upper_bound", "neurons", "parameters", "network"} <= set(inst["exact"])
-    assert [(r["method"], r["p"], r["seed"]) for r in inst["runs"]] == [("lp", 0.7, 0), ("weight-decay", None, 0)]
+    assert [(r["method"], r["p"], r["seed"]) for r in inst["runs"]] == \
+        [("lp", 0.7, 0), ("weight-decay", None, 0), ("convex-l1", None, None)]
+    assert inst["runs"][2]["interpolates"] and inst["runs"][2]["neurons"] >= inst["exact"]["lower_bound"]
     for run in inst["runs"]:
         assert {"neurons", "parameters", "interpolates", "max_abs_residual", "network", "polished", "hit"} <= set(run)
     assert {(row["method"], row["stage"]) for row in inst["summary"]} >= {("lp", "trained"), ("weight-decay", "trained")}

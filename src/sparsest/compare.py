@@ -45,7 +45,11 @@ METHODS: dict[str, MethodInfo] = {
     "l1-path": MethodInfo(False, True, "l^1 path-norm training"),
     "weight-decay": MethodInfo(False, True, "weight decay (squared l2 of all weights)"),
     "none": MethodInfo(False, True, "no regularisation"),
+    "convex-l1": MethodInfo(False, False, "minimum l1 path norm over the block dictionary (one LP)"),
+    "convex-reweighted": MethodInfo(True, False, "reweighted l1 for l^p over the block dictionary (LPs)"),
 }
+#: Methods solved over the block dictionary by ``sparsest.convex`` rather than trained.
+CONVEX_METHODS = ("convex-l1", "convex-reweighted")
 
 DEFAULT_METHODS = ("lp", "weight-decay", "none")
 DEFAULT_PS = (0.4, 0.7, 1.0)
@@ -181,6 +185,8 @@ def check_train_options(datasets: Sequence[Dataset], methods: Sequence[str], tra
         if key in train_options:
             raise SparsestError(f"train option {key!r} is set by the sweep itself; leave it out")
     for method in methods:
+        if method in CONVEX_METHODS:
+            continue
         try:
             trainer = LpTrainer(method=method, **train_options)
         except TypeError:
@@ -343,9 +349,26 @@ def _train_task(dataset: Dataset, spec: RunSpec, train_options: dict) -> dict:
     return run
 
 
+def _convex_task(dataset: Dataset, spec: RunSpec, train_options: dict) -> dict:
+    from .convex import min_l1_path, reweighted_l1
+
+    if train_options.get("skip") is not None:
+        dataset = dataset.with_options(skip=train_options["skip"])
+    count_bias = bool(train_options.get("count_bias", False))
+    if spec.method == "convex-l1":
+        result = min_l1_path(dataset, count_bias=count_bias)
+    else:
+        result = reweighted_l1(dataset, p=spec.p, count_bias=count_bias)
+    run = result.to_json(dataset.name)
+    run["p"], run["seed"] = spec.p, spec.seed
+    return run
+
+
 def _execute(task: tuple) -> dict:
     kind, *arguments = task
-    return _certify_task(*arguments) if kind == "certify" else _train_task(*arguments)
+    if kind == "certify":
+        return _certify_task(*arguments)
+    return _convex_task(*arguments) if arguments[1].method in CONVEX_METHODS else _train_task(*arguments)
 
 
 def compare(

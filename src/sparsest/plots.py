@@ -83,10 +83,10 @@ def counts_figure(name: str, exact: dict, runs) -> bytes:
     network (circle) and its polish (triangle, just right of it); red crosses do not interpolate."""
     runs = list(runs)
     labels = list(dict.fromkeys(group_label(r["method"], r["p"]) for r in runs))
-    fig = Figure(figsize=(max(6.0, 1.3 * len(labels) + 3.0) * 1.6, 4.0), layout="constrained")
+    fig = Figure(figsize=(min(16.0, max(7.0, 1.1 * len(labels) + 3.0)), 7.0), layout="constrained")
     rng = np.random.default_rng(0)  # jitter only; fixed so the figure is reproducible
     markers = {"trained": ("o", -0.12, "#1f77b4"), "polished": ("^", 0.12, "#2ca02c")}
-    for ax, key in zip(fig.subplots(1, 2), ("neurons", "parameters")):
+    for ax, key in zip(fig.subplots(2, 1, sharex=True), ("neurons", "parameters")):
         for run in runs:
             x = labels.index(group_label(run["method"], run["p"]))
             for stage, (marker, shift, color) in markers.items():
@@ -108,7 +108,7 @@ def counts_figure(name: str, exact: dict, runs) -> bytes:
         if any(stage_outcome(r, "polished") is not None for r in runs):
             ax.plot([], [], "^", color=markers["polished"][2], label="+ exact polish (interpolates)")
         ax.plot([], [], "x", color=_FAIL_COLOR, mew=2, label="no fit: a failure")
-        ax.legend(fontsize=8, loc="best")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle(f"{name}: {_exact_title(exact)}")
     return _png(fig)
 
@@ -231,7 +231,7 @@ def _draw_line(ax, w: np.ndarray, b: float, lo: np.ndarray, hi: np.ndarray) -> N
 def training_figure(name: str, exact: dict, runs) -> bytes | None:
     """Active neurons (merged blocks; thin: raw neurons) and MSE against the step, one curve per
     group (lowest seed); None when no run has a history."""
-    chosen = [r for r in representatives(runs) if r.get("history")]
+    chosen = [r for r in representatives(runs) if r.get("history") and "step" in r["history"][0]]
     if not chosen:
         return None
     fig = Figure(figsize=(11.0, 4.2), layout="constrained")

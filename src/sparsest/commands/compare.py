@@ -37,6 +37,8 @@ def register(subparsers) -> None:
     parser.add_argument("--steps", type=int, default=None, help="training steps (default: the trainer's)")
     parser.add_argument("--width", type=int, default=None, help="network width (default: the trainer's)")
     parser.add_argument("--lam", type=float, default=None, help="regularisation weight lambda (default: the trainer's)")
+    parser.add_argument("--schedule", choices=("continuation", "paper"), default="continuation",
+                        help="training schedule (see sparsest train --help; default: continuation)")
     parser.add_argument("--count-bias", action="store_true",
                         help="penalise the bias path weights v_k b_k in training and count them as parameters")
     parser.add_argument("--out", default="out/compare", help="output folder (default: %(default)s)")
@@ -48,7 +50,8 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     check_output_folder(args.out)
     datasets = [load_dataset(path) for path in args.files]
-    train_options = {key: getattr(args, key) for key in ("steps", "width", "lam") if getattr(args, key) is not None}
+    train_options = {key: getattr(args, key) for key in ("steps", "width", "lam", "schedule")
+                     if getattr(args, key) is not None}
     if args.count_bias:
         train_options["count_bias"] = True
     comparison = compare(
