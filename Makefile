@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The main job: certify the shipped instances and compare l^p training against the proven optimum
+# (a small sweep: 2 seeds, p = 0.4 and 1.0, 10k steps; l^p vs weight decay vs none).
+RUN_INSTANCES := peak_plateau zigzag convex_square collinear_run square_corners_2d planted_2d_n10
 run: setup
 	$(BIN)/sparsest certify instances/*.json
+	$(BIN)/sparsest compare $(RUN_INSTANCES:%=instances/%.json) --p 0.4 1.0 --seeds 2 --steps 10000 --jobs 2 --out out/run
 
 test: setup
 	$(BIN)/python -m pytest -q -n 2
