@@ -55,6 +55,7 @@ import scipy.sparse as sp
 
 from .dictionary import BlockDictionary
 from .errors import SparsestError
+from .exhaustive import _fit_width  # shared probe (private there: see _fitted_incumbent)
 from .lp import INF, quiet_highs, to_highs_lp
 from .network import Network
 from .verify import Recheck, recheck
@@ -63,7 +64,9 @@ OBJECTIVES = ("neurons", "parameters")
 SOLVERS = ("highs", "cbc")
 #: A path weight within this relative distance of the box R counts as touching it.
 BOX_TOUCH_RTOL = 1e-6
-#: Fixed seed of HiGHS's MIP (same command, same numbers).
+#: At most this many seconds of network fits to find a neuron incumbent (:func:`_fitted_incumbent`).
+FIT_SECONDS = 10.0
+#: Fixed seed of HiGHS's MIP and of the fits (same command, same numbers).
 HIGHS_SEED = 0
 #: Slack on the proven slope bound M, against rounding of the data slopes to float64.
 _SLOPE_SLACK = 1.0 + 1e-9
@@ -362,8 +365,8 @@ class _SupportLP:
     A smaller support is solved as its own LP, restricted to the columns of its blocks (rows left
     empty must admit 0, e.g. a covering cut with no block left makes the support infeasible)."""
 
-    def __init__(self, form: Formulation):
-        self.form = form
+    def __init__(self, form: Formulation, dictionary: BlockDictionary):
+        self.form, self.dictionary = form, dictionary
         self.full = quiet_highs(primal_feasibility_tolerance=_FIT_TOL, random_seed=HIGHS_SEED)
         self.full.passModel(to_highs_lp(form.cost, form.A, form.row_lower, form.row_upper,
                                         form.col_lower, form.col_upper))
@@ -499,16 +502,43 @@ def start_support(dictionary: BlockDictionary, start, count_tol: float) -> list[
     data = dictionary.dataset
     if start.dim != data.dim:
         raise SparsestError(f"the start network has input dimension {start.dim}, the data has {data.dim}")
+    active = start.active_mask(data.X, count_tol)
+    return _blocks_of(dictionary, start.preactivations(data.X)[:, active], start.v[active])
+
+
+def _blocks_of(dictionary: BlockDictionary, pre: np.ndarray, v: np.ndarray) -> list[int]:
+    """The blocks of neurons given by their pre-activations on the data (N, K) and output signs."""
     index = {row.tobytes(): p for p, row in enumerate(dictionary.patterns)}
-    pre = start.preactivations(data.X)
     blocks = set()
-    for j in np.flatnonzero(start.active_mask(data.X, count_tol)):
+    for j in range(pre.shape[1]):
         pattern = index.get((pre[:, j] > 0).tobytes())
-        if pattern is None and data.skip:
+        if pattern is None and dictionary.dataset.skip:
             pattern = index.get((pre[:, j] < 0).tobytes())
         if pattern is not None:
-            blocks.add(2 * pattern + (0 if start.v[j] > 0 else 1))
+            blocks.add(2 * pattern + (0 if v[j] > 0 else 1))
     return sorted(blocks)
+
+
+def _fitted_incumbent(lp: _SupportLP, best: np.ndarray | None, lower: int, deadline: float,
+                      restarts: int = 256, iterations: int = 60, candidates: int = 4) -> np.ndarray | None:
+    """Neurons: for widths k = lower, lower+1, ... below the incumbent, seeded random-start
+    Levenberg-Marquardt fits of a width-k network (the exhaustive search's probe,
+    :func:`sparsest.exhaustive._fit_width`); the blocks of the best fits are decided by the LP and
+    pruned. Only proposes incumbents: the MILP proves."""
+    form = lp.form
+    data = lp.dictionary.dataset
+    rng = np.random.default_rng(HIGHS_SEED)
+    width = max(lower, 1)
+    while (best is None or width < _value(form, best)) and time.monotonic() < deadline:
+        pre, signs, loss = _fit_width(data.X_tilde, data.y, lp.dictionary.affine_design(), width,
+                                      restarts, iterations, rng)
+        for r in np.argsort(loss, kind="stable")[:candidates]:
+            allowed = np.isin(form.binary_block, _blocks_of(lp.dictionary, pre[r], signs[r]))
+            point = _prune(lp, allowed, form.cost[form.first_binary:], deadline)
+            if point is not None and (best is None or _value(form, point) < _value(form, best)):
+                best = point
+        width += 1
+    return best
 
 
 # ---------------------------------------------------------------------- the backends
@@ -628,7 +658,7 @@ class MilpResult:
     bounds : the big-M bounds used (:class:`BigM`); box : R, None for the proven 1-D slope bound.
     box_touched : a path weight of ``network`` reaches R (1 - 1e-6): a larger R might do better.
         None when there is no box.
-    incumbent : where the network came from: "solver", "heuristic" or "start".
+    incumbent : where the network came from: "solver", "heuristic", "fit" or "start".
     lp_bound : the LP relaxation's value (with the cuts). n_blocks, n_cuts : sizes.
     notes : anything the caller should know (e.g. a start that did not fit the box).
     """
@@ -665,7 +695,7 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     f(x_i) = y_i. ``box``: R of |v_k w_kj| <= R (default :func:`default_box`; not needed for 1-D data
     with the skip term, where the proven slope bound is used). ``start``: a feasible network or a
     list of block ids, used as a MIP start after a fit on its support. A heuristic incumbent
-    (reweighted l1 + greedy pruning) is always computed first. ``time_limit`` (seconds, None: no
+    (reweighted l1 + greedy pruning; for neurons also seeded network fits) is always computed first. ``time_limit`` (seconds, None: no
     limit) covers the whole call. ``heuristic_only`` stops before the MILP: the result is "optimal"
     when the incumbent meets the LP bound, else "time_limit" with both bounds. ``cuts=False`` drops
     the covering cuts (for cross-checks). ``lower``: a lower bound proven elsewhere for the same
@@ -686,7 +716,7 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     if lower is not None and (isinstance(lower, bool) or not isinstance(lower, (int, np.integer)) or lower < 0):
         raise SparsestError(f"lower must be a nonnegative integer (a proven lower bound), got {lower!r}")
     form = build_formulation(dictionary, objective=objective, count_bias=count_bias, bounds=bounds, cuts=cuts)
-    lp = _SupportLP(form)
+    lp = _SupportLP(form, dictionary)
     finish = _Finisher(dictionary, form, lp, bounds, solver, t0)
 
     # 1. incumbents: the start (fitted and pruned on its support) and the heuristic.
@@ -706,6 +736,10 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
         candidates.append((heuristic_point, "heuristic"))
     proven = lower
     lower = int(math.ceil(relaxation - 1e-6)) if proven is None else max(proven, int(math.ceil(relaxation - 1e-6)))
+    if objective == "neurons" and data.dim >= 2:  # (in 1-D the cuts already make the MILP strong)
+        fitted = _fitted_incumbent(lp, heuristic_point, lower, min(deadline, time.monotonic() + FIT_SECONDS))
+        if fitted is not None and fitted is not heuristic_point:
+            candidates.append((fitted, "fit"))
     best = None
     for point, source in candidates:
         checked = finish.checked(point)
