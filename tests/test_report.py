@@ -5,6 +5,8 @@ import csv
 import io
 import json
 import math
+import os
+import stat
 import re
 
 import numpy as np
@@ -190,3 +192,11 @@ def test_text_summary_states_bounds_and_failures():
     assert "peak plateau (N=6, d=1): certified optimum 3 neurons" in text
     assert "NOT proven (time_limit): 1 <= neurons <= 2" in text
     assert "warning: none: no run interpolates" in text
+
+
+def test_report_files_get_the_usual_permissions_not_private_temp_ones(written):
+    _, files = written
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for path in (files.report, files.json, files.csv, *files.figures):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path.name

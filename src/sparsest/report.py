@@ -108,11 +108,17 @@ def exact_sentence(exact: dict) -> str:
     objective = exact.get("objective", "neurons")
     optimum = proven_optimum(exact)
     where = f"{exact.get('method', '?')}, {_number(exact.get('seconds'))} s"
-    counts = f"its network: {exact.get('neurons')} neurons, {exact.get('parameters')} parameters"
+    if exact.get("network"):
+        where += f"; its network: {exact.get('neurons')} neurons, {exact.get('parameters')} parameters"
+    if exact.get("box") is not None:
+        where += f"; box R = {exact['box']:.3g}"
+    lower, upper = exact.get("lower_bound"), exact.get("upper_bound")
     if optimum is not None:
-        return f"certified optimum {optimum} {objective} ({where}; {counts})"
-    return (f"NOT proven ({exact.get('status')}): {exact.get('lower_bound')} <= {objective} <= "
-            f"{exact.get('upper_bound')} ({where}; {counts})")
+        return f"certified optimum {optimum} {objective} ({where})"
+    if lower is None and upper is None:
+        return f"NO bound on {objective} ({exact.get('status')}; {where})"
+    return (f"NOT proven ({exact.get('status')}): {'?' if lower is None else lower} <= {objective} <= "
+            f"{'?' if upper is None else upper} ({where})")
 
 
 def _warnings(instance: InstanceComparison) -> list[str]:
