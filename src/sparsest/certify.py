@@ -136,7 +136,7 @@ def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons
     ``objective``: "neurons" or "parameters" (path weights v_k w_kj; with ``count_bias`` also
     v_k b_k). ``box``: R of |v_k w_kj| <= R (multivariate default: :func:`sparsest.milp.default_box`;
     never needed by the 1-D closed form). ``time_limit`` (seconds, None: none) covers the whole
-    call after the activation sets are enumerated. ``solver``: the MILP backend ("highs" or
+    call; the activation-set enumeration, which cannot be interrupted, counts against it. ``solver``: the MILP backend ("highs" or
     "cbc"). ``start``: a feasible network for the MILP. ``max_patterns``: refuse data whose
     activation-set bound exceeds it. Bad input raises :class:`SparsestError`.
     """
@@ -172,7 +172,8 @@ def _check_options(dataset, method, objective, count_bias, box, time_limit, solv
                                  ("solver", solver, SOLVERS)):
         if value not in allowed:
             raise SparsestError(f"unknown {name} {value!r}; use one of {', '.join(allowed)}")
-    if box is not None and not (isinstance(box, (int, float)) and math.isfinite(box) and box > 0):
+    if box is not None and (isinstance(box, bool) or not isinstance(box, (int, float))
+                            or not (math.isfinite(box) and box > 0)):
         raise SparsestError(f"the box R must be a positive finite number, got {box!r}")
     if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
         raise SparsestError(f"the time limit must be a positive number of seconds, got {time_limit!r}")

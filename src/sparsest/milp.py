@@ -521,10 +521,10 @@ def _blocks_of(dictionary: BlockDictionary, pre: np.ndarray, v: np.ndarray) -> l
 
 def _fitted_incumbent(lp: _SupportLP, best: np.ndarray | None, lower: int, deadline: float,
                       restarts: int = 256, iterations: int = 60, candidates: int = 4) -> np.ndarray | None:
-    """Neurons: for widths k = lower, lower+1, ... below the incumbent, seeded random-start
+    """For widths k = lower, lower+1, ... below the incumbent's value, seeded random-start
     Levenberg-Marquardt fits of a width-k network (the exhaustive search's probe,
     :func:`sparsest.exhaustive._fit_width`); the blocks of the best fits are decided by the LP and
-    pruned. Only proposes incumbents: the MILP proves."""
+    pruned (whole blocks, then single weights). Only proposes incumbents: the MILP proves."""
     form = lp.form
     data = lp.dictionary.dataset
     rng = np.random.default_rng(HIGHS_SEED)
@@ -695,7 +695,7 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     f(x_i) = y_i. ``box``: R of |v_k w_kj| <= R (default :func:`default_box`; not needed for 1-D data
     with the skip term, where the proven slope bound is used). ``start``: a feasible network or a
     list of block ids, used as a MIP start after a fit on its support. A heuristic incumbent
-    (reweighted l1 + greedy pruning; for neurons also seeded network fits) is always computed first. ``time_limit`` (seconds, None: no
+    (reweighted l1 + greedy pruning; for d >= 2 also seeded network fits) is always computed first. ``time_limit`` (seconds, None: no
     limit) covers the whole call. ``heuristic_only`` stops before the MILP: the result is "optimal"
     when the incumbent meets the LP bound, else "time_limit" with both bounds. ``cuts=False`` drops
     the covering cuts (for cross-checks). ``lower``: a lower bound proven elsewhere for the same
@@ -736,8 +736,9 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
         candidates.append((heuristic_point, "heuristic"))
     proven = lower
     lower = int(math.ceil(relaxation - 1e-6)) if proven is None else max(proven, int(math.ceil(relaxation - 1e-6)))
-    if objective == "neurons" and data.dim >= 2:  # (in 1-D the cuts already make the MILP strong)
-        fitted = _fitted_incumbent(lp, heuristic_point, lower, min(deadline, time.monotonic() + FIT_SECONDS))
+    if data.dim >= 2:  # (in 1-D the cuts already make the MILP strong)
+        first_width = lower if objective == "neurons" else 1  # (a width-k network has >= k parameters)
+        fitted = _fitted_incumbent(lp, heuristic_point, first_width, min(deadline, time.monotonic() + FIT_SECONDS))
         if fitted is not None and fitted is not heuristic_point:
             candidates.append((fitted, "fit"))
     best = None
