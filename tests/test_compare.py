@@ -9,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import sparsest.compare as compare_module
 from sparsest.cli import main
 from sparsest.compare import (
     METHODS,
     check_options,
     compare,
     is_hit,
+    max_path_weight,
     plan_runs,
     proven_optimum,
     stage_outcome,
@@ -23,6 +25,7 @@ from sparsest.compare import (
 from sparsest.dataset import Dataset, load_dataset
 from sparsest.univariate import min_knots
 from sparsest.errors import SparsestError
+from sparsest.report import write_report
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 
@@ -81,6 +84,22 @@ def test_polished_stage_is_summarised_after_the_trained_one():
     assert (polished.interpolating, polished.hits, polished.best_neurons) == (1, 1, 3)
     assert polished.hit_rate == 0.5
     assert [is_hit(r, _exact(3, 3), "polished") for r in runs] == [True, False, None]
+
+
+def test_box_judgement_reads_the_path_weights_of_any_network_even_an_empty_one():
+    from sparsest.network import Network
+
+    net = Network([2.0, -1.0], [[0.5, -3.0], [1.0, 0.25]], [0.0, 1.0])
+    assert max_path_weight(net.to_json()) == 6.0
+    assert max_path_weight(Network([], np.zeros((0, 2)), []).to_json()) == 0.0
+    assert max_path_weight(None) is None
+    run = _run("lp", 0.4, 0, 1, 2, True)
+    run["network"] = net.to_json()
+    exact = dict(_exact(3, 3), box=5.0)
+    (row,) = summarize([run], exact)  # 1 neuron < 3, but outside the box: not a contradiction
+    assert (row.below_bound, row.outside_box) == (0, 1)
+    (row,) = summarize([run], dict(exact, box=6.0))
+    assert (row.below_bound, row.outside_box) == (1, 0)
 
 
 def test_proven_optimum_needs_status_optimal_and_a_closed_gap():
@@ -302,3 +321,20 @@ def test_json_output_follows_the_contract(tmp_path, capsys):
     assert {(row["method"], row["stage"]) for row in inst["summary"]} >= {("lp", "trained"), ("weight-decay", "trained")}
     assert json.loads((out / "results.json").read_text())["instances"] == data["instances"]
     assert (out / "report.md").exists() and (out / "results.csv").exists()
+
+
+def test_a_method_that_crashes_on_one_run_is_a_recorded_failure_not_a_lost_sweep(monkeypatch, tmp_path):
+    def out_of_memory(*args):
+        raise MemoryError("cannot allocate 81 GiB")
+
+    monkeypatch.setattr(compare_module, "_convex_task", out_of_memory)
+    dataset = load_dataset(INSTANCES / "peak_plateau.json")
+    result = compare([dataset], methods=["convex-l1", "none"], seeds=1, backend="sequential",
+                     train_options={"steps": 100, "width": 4})
+    failed, trained = result.instances[0].runs
+    assert failed["error"] == "MemoryError: cannot allocate 81 GiB" and failed["interpolates"] is False
+    assert failed["hit"] is False and "error" not in trained
+    row = result.instances[0].summary[0]
+    assert (row.method, row.interpolating, row.median_neurons) == ("convex-l1", 0, None)
+    text = write_report(result, tmp_path).report.read_text()
+    assert "convex-l1 failed: MemoryError: cannot allocate 81 GiB" in text

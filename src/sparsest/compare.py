@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -256,8 +257,10 @@ def max_path_weight(network: dict | None) -> float | None:
     if not network:
         return None
     v = np.asarray(network["v"], dtype=float)
+    if v.size == 0:
+        return 0.0
     W = np.asarray(network["W"], dtype=float).reshape(len(v), -1)
-    return float(np.max(np.abs(W * v[:, None]))) if v.size else 0.0
+    return float(np.max(np.abs(W * v[:, None])))
 
 
 def inside_box(outcome: dict, exact: dict | None) -> bool:
@@ -365,10 +368,26 @@ def _convex_task(dataset: Dataset, spec: RunSpec, train_options: dict) -> dict:
 
 
 def _execute(task: tuple) -> dict:
+    """Run one task. Options were checked before the sweep, so an error here is the method's own
+    failure on this instance (a solver error, memory): it is recorded as a failed result with its
+    message, and the rest of the sweep goes on."""
     kind, *arguments = task
-    if kind == "certify":
-        return _certify_task(*arguments)
-    return _convex_task(*arguments) if arguments[1].method in CONVEX_METHODS else _train_task(*arguments)
+    started = time.perf_counter()
+    try:
+        if kind == "certify":
+            return _certify_task(*arguments)
+        return _convex_task(*arguments) if arguments[1].method in CONVEX_METHODS else _train_task(*arguments)
+    except Exception as err:  # noqa: BLE001 - reported in the result, never hidden
+        message = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:300]
+        seconds = time.perf_counter() - started
+        if kind == "certify":
+            return {"instance": arguments[0].name, "objective": arguments[1], "status": "error", "error": message,
+                    "lower_bound": None, "upper_bound": None, "neurons": None, "parameters": None,
+                    "network": None, "box": arguments[3], "seconds": seconds, "method": "certify"}
+        spec = arguments[1]
+        return {"instance": arguments[0].name, "method": spec.method, "p": spec.p, "seed": spec.seed,
+                "error": message, "interpolates": False, "fit": "error", "neurons": None, "parameters": None,
+                "max_abs_residual": None, "seconds": seconds, "polished": None, "network": None, "history": []}
 
 
 def compare(

@@ -69,8 +69,11 @@ def _exact_title(exact: dict) -> str:
     optimum = proven_optimum(exact)
     if optimum is not None:
         return f"certified optimum: {optimum} {exact['objective']}"
-    return (f"certificate {exact.get('status')}: {exact.get('lower_bound')} <= "
-            f"{exact.get('objective')} <= {exact.get('upper_bound')}")
+    lower, upper = exact.get("lower_bound"), exact.get("upper_bound")
+    if lower is None and upper is None:
+        return f"certificate {exact.get('status')}: no bound"
+    return (f"certificate {exact.get('status')}: {'?' if lower is None else lower} <= "
+            f"{exact.get('objective')} <= {'?' if upper is None else upper}")
 
 
 def _network(data) -> Network | None:

@@ -123,6 +123,12 @@ def exact_sentence(exact: dict) -> str:
 
 def _warnings(instance: InstanceComparison) -> list[str]:
     notes = []
+    if (instance.exact or {}).get("error"):
+        notes.append(f"the certificate failed: {instance.exact['error']}")
+    for run in instance.runs:
+        if run.get("error"):
+            seed = "" if run.get("seed") is None else f" seed {run['seed']}"
+            notes.append(f"{group_label(run['method'], run['p'])}{seed} failed: {run['error']}")
     for row in instance.summary:
         label = group_label(row.method, row.p, row.stage)
         if row.below_bound:
@@ -200,7 +206,7 @@ def _runs_table(instance: InstanceComparison) -> str:
     for r in instance.runs:
         polished = stage_outcome(r, "polished") or {"interpolates": None, "neurons": None, "parameters": None}
         body.append([group_label(r["method"], r["p"]), _number(r.get("seed")), yes_no[r["interpolates"]],
-                     _number(r.get("max_abs_residual")), r["neurons"], r["parameters"], hit[r.get("hit")],
+                     _number(r.get("max_abs_residual")), _number(r["neurons"]), _number(r["parameters"]), hit[r.get("hit")],
                      yes_no[polished["interpolates"]], _number(polished["neurons"]), _number(polished["parameters"]),
                      hit[r.get("hit_polished")], f"{r['seconds']:.2f}"])
     return tabulate(body, headers=header, tablefmt="github", disable_numparse=True)
