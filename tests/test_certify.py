@@ -106,10 +106,21 @@ def test_closed_form_refuses_2d_data_and_a_box_it_leaves():
 
 
 def test_a_time_limit_certificate_carries_both_bounds():
-    data = planted_instance(3, 8, 3, 5)
-    c = certify(data, method="milp", objective="parameters", time_limit=0.3)
+    data = planted_instance(3, 8, 3, 5)  # the parameter MILP needs well over 20 s here
+    c = certify(data, method="milp", objective="parameters", time_limit=3.0)
     assert c.status == "time_limit" and c.lower_bound < c.upper_bound
     assert c.to_json()["gap"] == c.upper_bound - c.lower_bound
+    _assert_honest(c, data)
+
+
+def test_the_time_limit_holds_when_the_lp_relaxation_alone_takes_longer():
+    # N = 10, d = 6: 931 activation sets; the relaxation of the parameter MILP takes ~75 s here.
+    rng = np.random.default_rng(1)
+    data = Dataset.from_arrays(rng.uniform(-1, 1, (10, 6)), rng.uniform(-1, 1, 10))
+    c = certify(data, method="milp", objective="parameters", count_bias=True, time_limit=1.0)
+    assert c.seconds < 12.0  # the model build (~1.6 s) and a final re-fit may run past the limit
+    assert c.status == "time_limit"
+    assert any("LP relaxation" in note for note in c.notes)
     _assert_honest(c, data)
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from .dataset import Dataset
 from .errors import SparsestError
+from .options import CONVEX_METHODS
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,6 @@ METHODS: dict[str, MethodInfo] = {
     "convex-l1": MethodInfo(False, False, "minimum l1 path norm over the block dictionary (one LP)"),
     "convex-reweighted": MethodInfo(True, False, "reweighted l1 for l^p over the block dictionary (LPs)"),
 }
-#: Methods solved over the block dictionary by ``sparsest.convex`` rather than trained.
-CONVEX_METHODS = ("convex-l1", "convex-reweighted")
 
 DEFAULT_METHODS = ("lp", "weight-decay", "none")
 DEFAULT_PS = (0.4, 0.7, 1.0)

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from .dataset import Dataset
 from .lp import INF, solve_lp
 from .network import Network
-from .patterns import DEFAULT_MAX_PATTERNS, activation_patterns
+from .patterns import DEFAULT_MAX_PATTERNS, activation_patterns, anchor_point
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class BlockDictionary:
         self.block_pattern = np.repeat(np.arange(n_patterns), 2)
         self.block_sign = np.tile([1.0, -1.0], n_patterns)
         self._l1_norms = np.abs(dataset.X).sum(axis=1)
+        self._pattern_index = {row.tobytes(): p for p, row in enumerate(self.patterns)}
+        self._anchor = anchor_point(dataset) if dataset.skip else None
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -67,6 +69,25 @@ class BlockDictionary:
         if self.dataset.skip:
             return self.dataset.dim + 1
         return 1 if self.dataset.output_bias else 0
+
+    def blocks_of(self, pre: np.ndarray, signs: np.ndarray) -> list[int]:
+        """The blocks (sorted, distinct) of neurons with pre-activations ``pre`` = w_k.x_i + b_k on
+        the data (N, K) and output signs ``signs`` (K,): block (A_k, sign) with A_k = {pre > 0}.
+
+        With the skip term a neuron active at the anchor point (:func:`sparsest.patterns.anchor_point`)
+        is taken as its mirror image, relu(t) = t + relu(-t): the set {pre < 0}, same sign (the
+        difference is affine). Sets with no block (the empty set; with the skip term, the set of all
+        points) are dropped.
+        """
+        blocks = set()
+        for column, sign in zip(np.asarray(pre, dtype=float).T, signs):
+            active = column > 0
+            if self._anchor is not None and active[self._anchor]:
+                active = column < 0
+            pattern = self._pattern_index.get(active.tobytes())
+            if pattern is not None:
+                blocks.add(2 * pattern + (1 if sign < 0 else 0))
+        return sorted(blocks)
 
     # ------------------------------------------------------------------ the linear algebra of a block
     def activation_set(self, block: int) -> np.ndarray:

@@ -53,7 +53,7 @@ from .dictionary import BlockDictionary, SupportFit
 from .errors import SparsestError
 from .lp import INF, quiet_highs
 from .network import Network
-from .patterns import anchor_point
+from .probe import fit_width
 from .verify import recheck
 
 OBJECTIVES = ("neurons", "parameters")
@@ -370,52 +370,6 @@ class _FeasibilityLP:
         return self.solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
 
-# ---------------------------------------------------------------------- the probe: likely supports first
-def _fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int, restarts: int,
-               iterations: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Levenberg-Marquardt fits of sum_j v_j relu(u_j . x~) [+ affine] to y from random starts.
-
-    v_j = +-1 at random (the scale lives in u_j); each start puts hyperplane j through a random
-    data point. Returns the pre-activations (R, N, width), the signs (R, width) and the squared
-    residuals (R,) of every start. Only used to order the search: its answers are re-decided by LP.
-    """
-    n, size = X_tilde.shape
-    f = affine.shape[1]
-    directions = rng.normal(size=(restarts, width, size - 1))
-    directions /= np.linalg.norm(directions, axis=2, keepdims=True)
-    through = X_tilde[rng.integers(0, n, size=(restarts, width)), :-1]
-    bias = -np.einsum("rkd,rkd->rk", directions, through) + 0.1 * rng.normal(size=(restarts, width))
-    theta = np.concatenate([directions, bias[..., None]], axis=2) * max(1.0, float(np.abs(y).max()))
-    signs = rng.choice([-1.0, 1.0], size=(restarts, width))
-    phi = np.zeros((restarts, f))
-    n_par = width * size + f
-
-    def residuals(theta, phi):
-        pre = np.einsum("nd,rkd->rnk", X_tilde, theta)
-        return pre, (np.maximum(pre, 0.0) * signs[:, None, :]).sum(axis=2) + phi @ affine.T - y
-
-    pre, res = residuals(theta, phi)
-    loss = (res ** 2).sum(axis=1)
-    damping = np.full(restarts, 1e-2)
-    for _ in range(iterations):
-        active = (pre > 0) * signs[:, None, :]
-        J = (active[:, :, :, None] * X_tilde[None, :, None, :]).reshape(restarts, n, width * size)
-        J = np.concatenate([J, np.broadcast_to(affine, (restarts, n, f))], axis=2)
-        normal = np.einsum("rni,rnj->rij", J, J)
-        diagonal = np.einsum("rii->ri", normal) + 1e-9
-        normal[:, np.arange(n_par), np.arange(n_par)] += damping[:, None] * diagonal
-        step = np.linalg.solve(normal, -np.einsum("rni,rn->ri", J, res)[..., None])[..., 0]
-        new_theta = theta + step[:, :width * size].reshape(theta.shape)
-        new_phi = phi + step[:, width * size:]
-        new_pre, new_res = residuals(new_theta, new_phi)
-        new_loss = (new_res ** 2).sum(axis=1)
-        better = new_loss < loss
-        theta[better], phi[better], pre[better] = new_theta[better], new_phi[better], new_pre[better]
-        res[better], loss[better] = new_res[better], new_loss[better]
-        damping = np.clip(np.where(better, damping / 3, damping * 4), 1e-9, 1e9)
-    return pre, signs, loss
-
-
 # ---------------------------------------------------------------------- the search
 def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons", count_bias: bool = False,
                       box: float | None = None, time_limit: float | None = None,
@@ -502,8 +456,6 @@ class _Search:
         self.first_doubt: int | None = None
         self.block_sets: dict[tuple[int, ...], bool] = {}
         self.rng = np.random.default_rng(seed)
-        self.pattern_index = {row.tobytes(): i for i, row in enumerate(dictionary.patterns)}
-        self.anchor = anchor_point(ds) if ds.skip else None
         self.n_counted = self.d + (1 if count_bias else 0)
         self.max_size = dictionary.n_blocks * (self.n_counted if objective == "parameters" else 1)
 
@@ -562,11 +514,11 @@ class _Search:
             for _ in range(PROBE_RESTARTS // PROBE_BATCH):
                 if time.monotonic() > deadline:
                     raise _OutOfTime
-                pre, signs, loss = _fit_width(ds.X_tilde, ds.y, self.dictionary.affine_design(), k,
+                pre, signs, loss = fit_width(ds.X_tilde, ds.y, self.dictionary.affine_design(), k,
                                               PROBE_BATCH, PROBE_ITERATIONS, self.rng)
                 for start in np.argsort(loss, kind="stable")[:PROBE_CANDIDATES]:
-                    blocks = self._blocks_of(pre[start] > 0, signs[start])
-                    if blocks is None or len(blocks) != k or tuple(blocks) in tried:
+                    blocks = self.dictionary.blocks_of(pre[start], signs[start])
+                    if len(blocks) != k or tuple(blocks) in tried:
                         continue
                     tried.add(tuple(blocks))
                     found = self._decide(blocks, None, k, deadline, stats)
@@ -575,22 +527,6 @@ class _Search:
             return None
         finally:
             stats.probe_seconds += time.monotonic() - started
-
-    def _blocks_of(self, active: np.ndarray, signs: np.ndarray) -> list[int] | None:
-        """The dictionary blocks of neurons with these activation sets (N, width) and signs.
-
-        With the skip term a set containing the anchor point is replaced by its complement (the
-        difference is affine); empty sets (and, with the skip term, the full set) are dropped.
-        """
-        blocks = set()
-        for column, sign in zip(active.T, signs):
-            if self.anchor is not None and column[self.anchor]:
-                column = ~column
-            pattern = self.pattern_index.get(column.tobytes())
-            if pattern is None:
-                continue
-            blocks.add(2 * pattern + (1 if sign < 0 else 0))
-        return sorted(blocks)
 
     def _fit(self, blocks: list[int], mask: np.ndarray | None):
         """fit_support's network on a feasible support (the empty network when nothing is free)."""

@@ -55,9 +55,9 @@ import scipy.sparse as sp
 
 from .dictionary import BlockDictionary
 from .errors import SparsestError
-from .exhaustive import _fit_width  # shared probe (private there: see _fitted_incumbent)
 from .lp import INF, quiet_highs, to_highs_lp
 from .network import Network
+from .probe import fit_width
 from .verify import Recheck, recheck
 
 OBJECTIVES = ("neurons", "parameters")
@@ -66,6 +66,13 @@ SOLVERS = ("highs", "cbc")
 BOX_TOUCH_RTOL = 1e-6
 #: At most this many seconds of network fits to find a neuron incumbent (:func:`_fitted_incumbent`).
 FIT_SECONDS = 10.0
+#: Extra greedy prunes (seeded perturbed orders) of each fitted support, for the parameter objective.
+PRUNE_TRIES = 16
+#: Share of the remaining time the LP relaxation and its reweighted-l1 heuristic may take (the
+#: network fits and the MILP need the rest; on large instances the relaxation alone can take hours).
+HEURISTIC_SHARE = 0.5
+#: Seconds the final re-fit of one incumbent's support may run past the deadline (a small LP).
+POLISH_SECONDS = 2.0
 #: Fixed seed of HiGHS's MIP and of the fits (same command, same numbers).
 HIGHS_SEED = 0
 #: Slack on the proven slope bound M, against rounding of the data slopes to float64.
@@ -357,13 +364,18 @@ def _covering_groups(dictionary: BlockDictionary) -> list[tuple[list[int], bool]
 
 
 # ---------------------------------------------------------------------- LPs on the formulation
+class _OutOfTime(Exception):
+    """An LP reached its deadline before deciding its support (neither feasible nor infeasible)."""
+
+
 class _SupportLP:
     """The LP relaxation of a formulation with some binaries switched off (upper bound 0) and
     re-weighted costs: support fits, polish and the heuristic.
 
     The relaxation over every block stays in one HiGHS object (warm-started across cost changes).
     A smaller support is solved as its own LP, restricted to the columns of its blocks (rows left
-    empty must admit 0, e.g. a covering cut with no block left makes the support infeasible)."""
+    empty must admit 0, e.g. a covering cut with no block left makes the support infeasible).
+    Every LP stops at its ``deadline`` (:class:`_OutOfTime`)."""
 
     def __init__(self, form: Formulation, dictionary: BlockDictionary):
         self.form, self.dictionary = form, dictionary
@@ -375,14 +387,19 @@ class _SupportLP:
         n_blocks = form.n_u // form.n_weights
         self.column_block = np.concatenate([np.repeat(np.arange(n_blocks), form.n_weights),
                                             np.full(form.n_affine, -1), form.binary_block])
+        # the binaries of every block (indices counted from the first binary)
+        by_block = np.argsort(form.binary_block, kind="stable")
+        self.block_binaries = np.split(by_block, np.cumsum(np.bincount(form.binary_block, minlength=n_blocks))[:-1])
 
-    def solve(self, allowed: np.ndarray, cost: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
-        """Minimise cost.z over the relaxation with z_k = 0 where not ``allowed``; (x, value) or None."""
+    def solve(self, allowed: np.ndarray, cost: np.ndarray | None = None,
+              deadline: float = math.inf) -> tuple[np.ndarray, float] | None:
+        """Minimise cost.z over the relaxation with z_k = 0 where not ``allowed``; (x, value), or None
+        when infeasible. Raises :class:`_OutOfTime` when the LP is not decided by ``deadline``."""
         form = self.form
         cost = np.asarray(form.cost[form.first_binary:] if cost is None else cost, dtype=np.float64)
         if allowed.all():
             self.full.changeColsCost(len(self.binaries), self.binaries, cost)
-            return self._run(self.full, np.arange(form.n_cols))
+            return self._run(self.full, np.arange(form.n_cols), deadline)
         blocks = np.unique(form.binary_block[allowed])
         keep = np.flatnonzero((self.column_block < 0) | np.isin(self.column_block, blocks))
         A = form.A[:, keep].tocsr()
@@ -395,11 +412,22 @@ class _SupportLP:
         solver = quiet_highs(primal_feasibility_tolerance=_FIT_TOL, random_seed=HIGHS_SEED)
         solver.passModel(to_highs_lp(full_cost[keep], A[used], form.row_lower[used], form.row_upper[used],
                                      form.col_lower[keep], upper[keep]))
-        return self._run(solver, keep)
+        return self._run(solver, keep, deadline)
 
-    def _run(self, solver, keep: np.ndarray) -> tuple[np.ndarray, float] | None:
+    def _run(self, solver, keep: np.ndarray, deadline: float) -> tuple[np.ndarray, float] | None:
+        limit = INF
+        if math.isfinite(deadline):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _OutOfTime
+            # HiGHS (< 2.0) measures time_limit from the object's first run: add the time used so far
+            limit = solver.getRunTime() + remaining
+        solver.setOptionValue("time_limit", limit)
         solver.run()
-        if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        status = solver.getModelStatus()
+        if status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt):
+            raise _OutOfTime
+        if status != highspy.HighsModelStatus.kOptimal:
             return None
         x = np.zeros(self.form.n_cols)
         x[keep] = solver.getSolution().col_value
@@ -429,26 +457,30 @@ def _value(form: Formulation, x: np.ndarray) -> int:
 
 def _prune(lp: _SupportLP, allowed: np.ndarray, cost: np.ndarray, deadline: float) -> np.ndarray | None:
     """Greedy: from a feasible support, switch off whole blocks, then (parameters) single costly
-    binaries, least used first, while the LP stays feasible. Returns an integral MIP point, or None
-    when ``allowed`` is infeasible."""
+    binaries, least used first, while the LP stays feasible and time remains. Returns an integral
+    MIP point, or None when ``allowed`` is infeasible; raises :class:`_OutOfTime` when even the LP
+    on ``allowed`` is not decided by ``deadline``."""
     form = lp.form
-    found = lp.solve(allowed, cost)
+    found = lp.solve(allowed, cost, deadline)
     if found is None:
         return None
     x = found[0]
     z = x[form.first_binary:]
     support = z > _SUPPORT_TOL
     costly = form.cost[form.first_binary:] > 0
-    usage = np.bincount(form.binary_block, weights=np.where(costly, z, 0.0), minlength=form.n_u // form.n_weights)
-    blocks = [b for b in np.argsort(usage, kind="stable") if usage[b] > 0]
-    groups = [form.binary_block == b for b in blocks]
+    usage = np.bincount(form.binary_block, weights=np.where(costly, z, 0.0), minlength=len(lp.block_binaries))
+    groups = [lp.block_binaries[b] for b in np.argsort(usage, kind="stable") if usage[b] > 0]
     if form.objective == "parameters":
-        groups += [np.arange(form.n_binaries) == j for j in np.argsort(z, kind="stable") if costly[j]]
+        groups += [np.array([j]) for j in np.argsort(z, kind="stable") if costly[j] and support[j]]
     for group in groups:
-        if not (support & group & costly).any() or time.monotonic() > deadline:
+        if not (support[group] & costly[group]).any():
             continue
-        trial = support & ~group
-        found = lp.solve(trial, cost)
+        trial = support.copy()
+        trial[group] = False
+        try:
+            found = lp.solve(trial, cost, deadline)
+        except _OutOfTime:
+            break
         if found is not None:
             x = found[0]
             support = trial & (x[form.first_binary:] > _SUPPORT_TOL)
@@ -461,30 +493,34 @@ def _heuristic(lp: _SupportLP, deadline: float, rounds: int = 6) -> tuple[np.nda
     LP bound, or after the first round once past ``deadline``).
 
     Returns the best integral point found (or None) and the LP relaxation's value (the first round,
-    with the true costs: a valid lower bound), or None when the relaxation is infeasible."""
+    with the true costs: a valid lower bound), or None when the relaxation is infeasible. Raises
+    :class:`_OutOfTime` when the relaxation itself is not solved by ``deadline``."""
     form = lp.form
     everything = np.ones(form.n_binaries, dtype=bool)
     true_cost = form.cost[form.first_binary:]
-    first = lp.solve(everything)
+    first = lp.solve(everything, deadline=deadline)
     if first is None:
         return None, None
     relaxation_value = first[1]
     best, z, cost = None, first[0][form.first_binary:], true_cost
     pruned: set[bytes] = set()
-    for _ in range(rounds):  # the first round always runs: an incumbent even at a tiny time limit
-        support = z > _SUPPORT_TOL
-        if support.tobytes() not in pruned:
-            pruned.add(support.tobytes())
-            point = _prune(lp, support, cost, deadline)
-            if point is not None and (best is None or _value(form, point) < _value(form, best)):
-                best = point
-        if time.monotonic() > deadline or (best is not None and _value(form, best) <= math.ceil(relaxation_value - 1e-6)):
-            break
-        cost = true_cost / (z + 1e-2)
-        found = lp.solve(everything, cost)
-        if found is None:
-            break
-        z = found[0][form.first_binary:]
+    try:
+        for _ in range(rounds):
+            support = z > _SUPPORT_TOL
+            if support.tobytes() not in pruned:
+                pruned.add(support.tobytes())
+                point = _prune(lp, support, cost, deadline)
+                if point is not None and (best is None or _value(form, point) < _value(form, best)):
+                    best = point
+            if best is not None and _value(form, best) <= math.ceil(relaxation_value - 1e-6):
+                break
+            cost = true_cost / (z + 1e-2)
+            found = lp.solve(everything, cost, deadline)
+            if found is None:
+                break
+            z = found[0][form.first_binary:]
+    except _OutOfTime:
+        pass  # keep the best point found in time
     return best, relaxation_value
 
 
@@ -492,7 +528,8 @@ def _heuristic(lp: _SupportLP, deadline: float, rounds: int = 6) -> tuple[np.nda
 def start_support(dictionary: BlockDictionary, start, count_tol: float) -> list[int]:
     """The blocks of a feasible start: a list of block ids, or a Network whose active neurons are
     mapped to (activation set on the data, sign of v). With the skip term a neuron whose set holds
-    the anchor point is the block of the complementary set {w.x + b < 0} (relu(t) = t + relu(-t))."""
+    the anchor point is the block of the mirror set {w.x + b < 0} (relu(t) = t + relu(-t); see
+    :meth:`BlockDictionary.blocks_of`)."""
     if not isinstance(start, Network):
         blocks = [int(b) for b in start]
         bad = [b for b in blocks if not 0 <= b < dictionary.n_blocks]
@@ -503,40 +540,38 @@ def start_support(dictionary: BlockDictionary, start, count_tol: float) -> list[
     if start.dim != data.dim:
         raise SparsestError(f"the start network has input dimension {start.dim}, the data has {data.dim}")
     active = start.active_mask(data.X, count_tol)
-    return _blocks_of(dictionary, start.preactivations(data.X)[:, active], start.v[active])
-
-
-def _blocks_of(dictionary: BlockDictionary, pre: np.ndarray, v: np.ndarray) -> list[int]:
-    """The blocks of neurons given by their pre-activations on the data (N, K) and output signs."""
-    index = {row.tobytes(): p for p, row in enumerate(dictionary.patterns)}
-    blocks = set()
-    for j in range(pre.shape[1]):
-        pattern = index.get((pre[:, j] > 0).tobytes())
-        if pattern is None and dictionary.dataset.skip:
-            pattern = index.get((pre[:, j] < 0).tobytes())
-        if pattern is not None:
-            blocks.add(2 * pattern + (0 if v[j] > 0 else 1))
-    return sorted(blocks)
+    return dictionary.blocks_of(start.preactivations(data.X)[:, active], start.v[active])
 
 
 def _fitted_incumbent(lp: _SupportLP, best: np.ndarray | None, lower: int, deadline: float,
                       restarts: int = 256, iterations: int = 60, candidates: int = 4) -> np.ndarray | None:
     """For widths k = lower, lower+1, ... below the incumbent's value, seeded random-start
     Levenberg-Marquardt fits of a width-k network (the exhaustive search's probe,
-    :func:`sparsest.exhaustive._fit_width`); the blocks of the best fits are decided by the LP and
-    pruned (whole blocks, then single weights). Only proposes incumbents: the MILP proves."""
+    :func:`sparsest.probe.fit_width`); the blocks of the best fits are decided by the LP and
+    pruned (whole blocks, then single weights; for parameters also :data:`PRUNE_TRIES` greedy
+    orders from seeded perturbed costs, since the greedy's result depends on its order). Only
+    proposes incumbents: the MILP proves. Stops at ``deadline`` with the best point so far."""
     form = lp.form
     data = lp.dictionary.dataset
     rng = np.random.default_rng(HIGHS_SEED)
+    true_cost = form.cost[form.first_binary:]
+    tries = PRUNE_TRIES if form.objective == "parameters" else 0
     width = max(lower, 1)
     while (best is None or width < _value(form, best)) and time.monotonic() < deadline:
-        pre, signs, loss = _fit_width(data.X_tilde, data.y, lp.dictionary.affine_design(), width,
-                                      restarts, iterations, rng)
+        pre, signs, loss = fit_width(data.X_tilde, data.y, lp.dictionary.affine_design(), width,
+                                     restarts, iterations, rng)
         for r in np.argsort(loss, kind="stable")[:candidates]:
-            allowed = np.isin(form.binary_block, _blocks_of(lp.dictionary, pre[r], signs[r]))
-            point = _prune(lp, allowed, form.cost[form.first_binary:], deadline)
-            if point is not None and (best is None or _value(form, point) < _value(form, best)):
-                best = point
+            allowed = np.isin(form.binary_block, lp.dictionary.blocks_of(pre[r], signs[r]))
+            costs = [true_cost] + [true_cost * rng.uniform(0.5, 1.5, len(true_cost)) for _ in range(tries)]
+            for cost in costs:
+                try:
+                    point = _prune(lp, allowed, cost, deadline)
+                except _OutOfTime:
+                    return best
+                if point is None:
+                    break  # the support itself is infeasible
+                if best is None or _value(form, point) < _value(form, best):
+                    best = point
         width += 1
     return best
 
@@ -635,8 +670,12 @@ def _network_of(dictionary: BlockDictionary, form: Formulation, x: np.ndarray) -
 
 
 def _polished(lp: _SupportLP, x: np.ndarray) -> np.ndarray | None:
-    """Re-fit the point's support (binaries at 0 stay 0) with tight LP tolerances."""
-    found = lp.solve(x[lp.form.first_binary:] > 0.5)
+    """Re-fit the point's support (binaries at 0 stay 0) with tight LP tolerances (at most
+    :data:`POLISH_SECONDS`; None when infeasible or not done by then)."""
+    try:
+        found = lp.solve(x[lp.form.first_binary:] > 0.5, deadline=time.monotonic() + POLISH_SECONDS)
+    except _OutOfTime:
+        return None
     return None if found is None else _integral_point(lp.form, found[0])
 
 
@@ -719,23 +758,36 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     lp = _SupportLP(form, dictionary)
     finish = _Finisher(dictionary, form, lp, bounds, solver, t0)
 
-    # 1. incumbents: the start (fitted and pruned on its support) and the heuristic.
+    # 1. incumbents: the start (fitted and pruned on its support), the heuristic, network fits.
     candidates: list[tuple[np.ndarray, str]] = []
     if start is not None:
         allowed = np.isin(form.binary_block, start_support(dictionary, start, data.count_tol))
-        point = _prune(lp, allowed, form.cost[form.first_binary:], math.inf)
-        if point is None:
-            finish.notes.append("the start does not interpolate within the bounds of the MILP; ignored")
+        try:
+            point = _prune(lp, allowed, form.cost[form.first_binary:], deadline)
+        except _OutOfTime:
+            finish.notes.append("the start could not be fitted on its support within the time limit; ignored")
         else:
-            candidates.append((point, "start"))
-    heuristic_point, relaxation = _heuristic(lp, deadline)
-    if relaxation is None:
-        return finish("infeasible", None, None, "the LP relaxation is infeasible", None)
-    finish.lp_bound = relaxation
+            if point is None:
+                finish.notes.append("the start does not interpolate within the bounds of the MILP; ignored")
+            else:
+                candidates.append((point, "start"))
+    heuristic_deadline = deadline
+    if math.isfinite(deadline) and not heuristic_only:
+        heuristic_deadline = time.monotonic() + HEURISTIC_SHARE * max(deadline - time.monotonic(), 0.0)
+    proven = lower
+    lower = 0 if proven is None else proven
+    try:
+        heuristic_point, relaxation = _heuristic(lp, heuristic_deadline)
+        if relaxation is None:
+            return finish("infeasible", None, None, "the LP relaxation is infeasible", None)
+        finish.lp_bound = relaxation
+        lower = max(lower, int(math.ceil(relaxation - 1e-6)))
+    except _OutOfTime:
+        heuristic_point = None
+        finish.notes.append(f"the LP relaxation ({form.n_cols} columns, {form.A.shape[0]} rows) was not solved "
+                            f"within its share of the time limit: no LP bound")
     if heuristic_point is not None:
         candidates.append((heuristic_point, "heuristic"))
-    proven = lower
-    lower = int(math.ceil(relaxation - 1e-6)) if proven is None else max(proven, int(math.ceil(relaxation - 1e-6)))
     if data.dim >= 2:  # (in 1-D the cuts already make the MILP strong)
         first_width = lower if objective == "neurons" else 1  # (a width-k network has >= k parameters)
         fitted = _fitted_incumbent(lp, heuristic_point, first_width, min(deadline, time.monotonic() + FIT_SECONDS))
@@ -747,7 +799,7 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
         if checked is not None and (best is None or _value(form, checked) < _value(form, best[0])):
             best = (checked, source)
     if best is not None and _value(form, best[0]) <= lower:
-        return finish("optimal", best, lower, "the heuristic incumbent meets the LP bound", None)
+        return finish("optimal", best, lower, "an incumbent meets the lower bound (LP relaxation or given)", None)
     remaining = None if time_limit is None else deadline - time.monotonic()
     if heuristic_only:
         return finish("time_limit", best, lower, "heuristic only: the MILP was not run", None)

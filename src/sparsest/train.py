@@ -37,10 +37,10 @@ from .dataset import Dataset
 from .errors import SparsestError
 from .extract import DEFAULT_SNAPS, Polish, data_diameter, extract, neuron_blocks, polish
 from .network import Network
+from .options import SCHEDULES, TRAIN_METHODS
 from .patterns import anchor_point
 
-METHODS = ("lp", "lp-smooth", "weight-decay", "l1-path", "none")
-SCHEDULES = ("paper", "continuation")
+METHODS = TRAIN_METHODS
 
 #: Published settings (SPEC 5), keyed by "is the data 1-D": width and lambda.
 PAPER_WIDTH = {True: 80, False: 100}

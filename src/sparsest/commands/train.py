@@ -6,11 +6,8 @@ import argparse
 import json
 import sys
 
-from ..convex import min_l1_path, reweighted_l1
 from ..dataset import load_dataset
-from ..train import METHODS, SCHEDULES, LpTrainer
-
-CONVEX_METHODS = ("convex-l1", "convex-reweighted")
+from ..options import CONVEX_METHODS, SCHEDULES, TRAIN_METHODS
 
 
 def register(subparsers) -> None:
@@ -25,7 +22,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("file", metavar="FILE", help="instance file (.json or .csv)")
     parser.add_argument("--p", type=float, default=0.4, help="exponent of the l^p penalty, in (0, 1] (default 0.4)")
-    parser.add_argument("--method", choices=METHODS + CONVEX_METHODS, default="lp",
+    parser.add_argument("--method", choices=TRAIN_METHODS + CONVEX_METHODS, default="lp",
                         help="lp (proximal reweighted l1, the paper's), lp-smooth, weight-decay, l1-path, none, "
                              "or a convex solver on the block dictionary (default lp)")
     parser.add_argument("--schedule", choices=SCHEDULES, default="continuation",
@@ -56,12 +53,16 @@ def run(args) -> int:
     if args.skip is not None:
         dataset = dataset.with_options(skip=args.skip)
     if args.method in CONVEX_METHODS:
+        from ..convex import min_l1_path, reweighted_l1  # cvxpy: imported only when used
+
         if args.method == "convex-l1":
             result = min_l1_path(dataset, box=args.box, count_bias=args.count_bias)
         else:
             result = reweighted_l1(dataset, p=args.p, box=args.box, count_bias=args.count_bias)
         print(json.dumps(result.to_json(dataset.name), indent=2) if args.json else convex_summary(dataset, result))
         return 0
+    from ..train import LpTrainer  # torch: imported only when used
+
     trainer = LpTrainer(
         p=args.p, method=args.method, width=args.width, lam=args.lam, lr=args.lr, steps=args.steps,
         seed=args.seed, count_bias=args.count_bias, polish=args.polish, schedule=args.schedule,
