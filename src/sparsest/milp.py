@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -612,18 +613,31 @@ def _run_highs(form: Formulation, time_limit: float | None, start: np.ndarray | 
     return _SolverRun(named.get(status, text), x, dual, int(info.mip_node_count), f"HiGHS: {text}")
 
 
+def _bundled_cbc(**options):
+    """PuLP's bundled CBC binary. PuLP 3 deprecates PULP_CBC_CMD in favour of COIN_CMD, which needs
+    a CBC installed on the system; the bundled one is the point of this backend (no system
+    packages), so its deprecation warning is silenced here."""
+    import pulp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp.PULP_CBC_CMD(**options)
+
+
 def _run_cbc(form: Formulation, time_limit: float | None, start: np.ndarray | None) -> _SolverRun:
     import pulp
 
-    if not pulp.PULP_CBC_CMD().available():
+    if not _bundled_cbc().available():
         raise SparsestError("PuLP's bundled CBC is not available here; use --solver highs")
     prob = pulp.LpProblem("sparsest", pulp.LpMinimize)
+    # PuLP >= 3.3 attaches variables to the problem (LpVariable(...) alone is deprecated there)
+    new_variable = getattr(prob, "add_variable", None) or pulp.LpVariable
     cols = []
     for j in range(form.n_cols):
         lo = None if form.col_lower[j] <= -INF else float(form.col_lower[j])
         hi = None if form.col_upper[j] >= INF else float(form.col_upper[j])
         cat = pulp.LpBinary if form.integrality[j] else pulp.LpContinuous
-        var = pulp.LpVariable(f"x{j}", lowBound=lo, upBound=hi, cat=cat)
+        var = new_variable(f"x{j}", lowBound=lo, upBound=hi, cat=cat)
         if start is not None:
             var.setInitialValue(float(start[j]))
         cols.append(var)
@@ -640,9 +654,9 @@ def _run_cbc(form: Formulation, time_limit: float | None, start: np.ndarray | No
             prob += expr >= float(lo)
         if hi < INF:
             prob += expr <= float(hi)
-    command = pulp.PULP_CBC_CMD(msg=False, gapRel=0.0, gapAbs=0.999, warmStart=start is not None,
-                                timeLimit=None if time_limit is None else max(1, math.ceil(time_limit)),
-                                threads=1, options=["randomSeed 1", "randomCbcSeed 1"])
+    command = _bundled_cbc(msg=False, gapRel=0.0, gapAbs=0.999, warmStart=start is not None,
+                           timeLimit=None if time_limit is None else max(1, math.ceil(time_limit)),
+                           threads=1, options=["randomSeed 1", "randomCbcSeed 1"])
     prob.solve(command)
     text = f"CBC: {pulp.LpStatus[prob.status]} / solution {pulp.LpSolution.get(prob.sol_status, prob.sol_status)}"
     x = None
