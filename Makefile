@@ -28,7 +28,7 @@ test: setup
 	$(BIN)/python -m pytest -q -n 2
 
 bench: setup
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python -m benchmarks.run_all
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis

@@ -2,13 +2,13 @@
 
 The plain formulation is MEASURED.md's: every block (activation set, sign) of the dictionary, one
 binary per block, one big M = 10 max|y| + 10 on every coordinate of its u, HiGHS with its default
-options except output off and a time limit. "Ours" is :func:`sparsest.certify.certify` with its
+options except output off and a time limit. "Ours" is :func:`sparsest.exact.certify.certify` with its
 default method (time limit 300 s). Timings are wall-clock seconds on a shared machine: they vary
 from run to run, and the script never fails on one.
 
-    python benchmarks/bench_certify.py                      # all instances, plain limit 120 s
-    python benchmarks/bench_certify.py --instances 2d-n20-w4 --skip-plain
-    python benchmarks/bench_certify.py --no-probe           # the exhaustive search without its probe
+    python -m benchmarks.bench_certify                      # all instances, plain limit 120 s
+    python -m benchmarks.bench_certify --instances 2d-n20-w4 --skip-plain
+    python -m benchmarks.bench_certify --no-probe           # the exhaustive search without its probe
 """
 
 from __future__ import annotations
@@ -17,20 +17,18 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
 from tabulate import tabulate
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from planted import BENCHMARK_INSTANCES, benchmark_instance  # noqa: E402
+from benchmarks.planted import BENCHMARK_INSTANCES, benchmark_instance  # noqa: E402
 
-from sparsest import exhaustive  # noqa: E402
-from sparsest.certify import certify  # noqa: E402
-from sparsest.dictionary import BlockDictionary  # noqa: E402
-from sparsest.lp import INF, quiet_highs, to_highs_lp  # noqa: E402
+from sparsest.exact import exhaustive  # noqa: E402
+from sparsest.exact.certify import certify  # noqa: E402
+from sparsest.exact.dictionary import BlockDictionary  # noqa: E402
+from sparsest.exact.highs import INF, quiet_highs, to_highs_lp  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@
 4. Zigzag and noisy sine against their optima (closed form of SPEC 4).
 
 CPU seconds are process time of the training loop alone (the machine is shared: wall time is
-noisier). Prints tables; never fails on timing. Run: .venv/bin/python benchmarks/bench_train.py
+noisier). Prints tables; never fails on timing. Run: .venv/bin/python -m benchmarks.bench_train
 [--seeds N] [--paper-steps S] [--quick]
 """
 
@@ -21,9 +21,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from sparsest.dataset import load_dataset
-from sparsest.train import LpTrainer
-from sparsest.univariate import min_knots
+from sparsest.core.dataset import load_dataset
+from sparsest.training.trainer import LpTrainer
+from sparsest.exact.closed_form import min_knots
 
 INSTANCES = Path(__file__).resolve().parent.parent / "instances"
 

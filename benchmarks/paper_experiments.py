@@ -1,6 +1,6 @@
 """Reproduce the paper's two experiments (SPEC 5) with the certified optimum beside them.
 
-    .venv/bin/python benchmarks/paper_experiments.py [--seeds 3] [--steps 100000] [--jobs 1]
+    .venv/bin/python -m benchmarks.paper_experiments [--seeds 3] [--steps 100000] [--jobs 1]
         [--time-limit 600] [--out out/paper]
 
 Writes (deterministically, given the same options; timings aside):
@@ -25,13 +25,12 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
-from sparsest.certify import certify  # noqa: E402
-from sparsest.compare import compare, group_label, proven_optimum  # noqa: E402
-from sparsest.dataset import Dataset, load_dataset  # noqa: E402
+from sparsest.exact.certify import certify  # noqa: E402
+from sparsest.comparison.compare import compare, group_label, proven_optimum  # noqa: E402
+from sparsest.core.dataset import Dataset, load_dataset  # noqa: E402
 from sparsest.files import write_atomic  # noqa: E402
-from sparsest.report import exact_sentence, write_report  # noqa: E402
+from sparsest.comparison.report import exact_sentence, write_report  # noqa: E402
 
 MULTIVARIATE_SEED = 2024
 MULTIVARIATE_PATH = ROOT / "instances" / "paper_multivariate.json"
@@ -179,7 +178,7 @@ def _run_lines(result) -> list[str]:
 
 def render(args, one_result, multi_result, multi_parameters, figures, out, seconds) -> str:
     one_exact, multi_exact = one_result.instances[0].exact, multi_result.instances[0].exact
-    command = (f".venv/bin/python benchmarks/paper_experiments.py --seeds {args.seeds} --steps {args.steps} "
+    command = (f".venv/bin/python -m benchmarks.paper_experiments --seeds {args.seeds} --steps {args.steps} "
                f"--jobs {args.jobs} --time-limit {args.time_limit:g}")
     fig = lambda tag, kind: f"![{tag} {kind}]({figures[(tag, kind)]})" if (tag, kind) in figures else ""  # noqa: E731
     lines = [

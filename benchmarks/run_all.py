@@ -1,11 +1,13 @@
-"""Run every benchmark module in this folder (files named bench_*.py) and print their figures."""
+"""Run every benchmark module of this package (modules named bench_*) and print their figures.
+
+    python -m benchmarks.run_all
+"""
 
 import runpy
 import sys
 from pathlib import Path
 
-here = Path(__file__).parent
-for script in sorted(here.glob("bench_*.py")):
+for script in sorted(Path(__file__).parent.glob("bench_*.py")):
     print(f"== {script.name}", flush=True)
-    sys.argv = [str(script)]
-    runpy.run_path(str(script), run_name="__main__")
+    sys.argv = [script.stem]
+    runpy.run_module(f"benchmarks.{script.stem}", run_name="__main__")

@@ -7,7 +7,7 @@ proven optimum) and planted_2d_n10, planted_2d_n12, square_corners_2d (2-D, no s
 optimum recorded: they are for the multivariate certifier). Every random step is seeded here, so
 running the script again gives byte-identical files (tests/test_univariate.py checks this).
 
-1-D optima come from the closed form of SPEC 4 (sparsest.univariate.min_knots); for N <= 8 the
+1-D optima come from the closed form of SPEC 4 (sparsest.exact.closed_form.min_knots); for N <= 8 the
 exhaustive M-free LP search of tests/test_univariate.py re-proves them on every test run.
 """
 
@@ -24,8 +24,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from sparsest.dataset import Dataset  # noqa: E402
-from sparsest.univariate import min_knots  # noqa: E402
+from sparsest.core.dataset import Dataset  # noqa: E402
+from sparsest.exact.closed_form import min_knots  # noqa: E402
 
 EXHAUSTIVE_N = 8  # instances up to this size are re-proven by the exhaustive search in the tests
 
@@ -52,7 +52,7 @@ def _one_d(name, X, y, description, source):
     n = ds.n_points
     if n <= EXHAUSTIVE_N:
         how = (f"Optimum {k} neuron(s) with the skip term, proven twice: by the closed form of SPEC 4 "
-               "(sum over curvature runs of ceil(run/2), sparsest.univariate) and by the exhaustive "
+               "(sum over curvature runs of ceil(run/2), sparsest.exact.closed_form) and by the exhaustive "
                "M-free LP search over all supports in tests/test_univariate.py, which re-proves it on "
                "every test run.")
     else:

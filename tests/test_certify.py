@@ -2,22 +2,19 @@
 closed bounds) and its JSON contract."""
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sparsest.certify import Certificate, certify
-from sparsest.dataset import Dataset
+from sparsest.exact.certify import Certificate, certify
+from sparsest.core.dataset import Dataset
 from sparsest.errors import SparsestError
-from sparsest.milp import default_box
-from sparsest.network import Network
-from sparsest.univariate import min_knots, sparsest_interpolant
-from sparsest.verify import recheck
+from sparsest.exact.milp import default_box
+from sparsest.core.network import Network
+from sparsest.exact.closed_form import min_knots, sparsest_interpolant
+from sparsest.core.recheck import recheck
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from planted import planted_instance  # noqa: E402
+from sparsest.generators import planted_instance
 
 CONTRACT_KEYS = {"instance", "n_points", "dim", "objective", "method", "status", "neurons", "parameters",
                  "lower_bound", "upper_bound", "max_abs_residual", "seconds", "assumptions", "network"}

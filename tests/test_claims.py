@@ -1,4 +1,4 @@
-"""The theorem's claims (sparsest.claims, `sparsest claims`) on seeded random and shipped instances.
+"""The theorem's claims (sparsest.claims.checks, `sparsest claims`) on seeded random and shipped instances.
 
 The verdicts are cross-checked against references that share no code with the package:
 the matching oracle of tests/test_lpmin.py (1-D l^p minimisers by brute force over pairings of
@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from sparsest.claims import check_claims
-from sparsest.cli import main
-from sparsest.dataset import Dataset, load_dataset
+from sparsest.claims.checks import check_claims
+from sparsest.cli.main import main
+from sparsest.core.dataset import Dataset, load_dataset
 from sparsest.errors import SparsestError
-from sparsest.lpmin import minimize_lp
-from sparsest.univariate import min_knots
-from test_lpmin import distinct_2d, matching_oracle, random_1d
+from sparsest.claims.lp_minimizers import minimize_lp
+from sparsest.exact.closed_form import min_knots
+from oracles import distinct_2d, matching_oracle, random_1d
 
 pytestmark = pytest.mark.claims
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from sparsest.cli import main
+from sparsest.cli.main import main
 
 CONTRACT_KEYS = {"instance", "n_points", "dim", "objective", "method", "status", "neurons", "parameters",
                  "lower_bound", "upper_bound", "max_abs_residual", "seconds", "assumptions", "network"}

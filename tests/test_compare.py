@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sparsest.compare as compare_module
-from sparsest.cli import main
-from sparsest.compare import (
+import sparsest.comparison.compare as compare_module
+from sparsest.cli.main import main
+from sparsest.comparison.compare import (
     METHODS,
     check_options,
     compare,
@@ -22,10 +22,10 @@ from sparsest.compare import (
     stage_outcome,
     summarize,
 )
-from sparsest.dataset import Dataset, load_dataset
-from sparsest.univariate import min_knots
+from sparsest.core.dataset import Dataset, load_dataset
+from sparsest.exact.closed_form import min_knots
 from sparsest.errors import SparsestError
-from sparsest.report import write_report
+from sparsest.comparison.report import write_report
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 
@@ -87,7 +87,7 @@ def test_polished_stage_is_summarised_after_the_trained_one():
 
 
 def test_box_judgement_reads_the_path_weights_of_any_network_even_an_empty_one():
-    from sparsest.network import Network
+    from sparsest.core.network import Network
 
     net = Network([2.0, -1.0], [[0.5, -3.0], [1.0, 0.25]], [0.0, 1.0])
     assert max_path_weight(net.to_json()) == 6.0

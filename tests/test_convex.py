@@ -6,13 +6,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from sparsest.convex import min_l1_path, reweighted_l1
-from sparsest.dataset import Dataset, load_dataset
-from sparsest.dictionary import BlockDictionary
+from sparsest.training.convex import min_l1_path, reweighted_l1
+from sparsest.core.dataset import Dataset, load_dataset
+from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
-from sparsest.network import Network
-from sparsest.univariate import min_knots
-from sparsest.verify import recheck
+from sparsest.core.network import Network
+from sparsest.exact.closed_form import min_knots
+from sparsest.core.recheck import recheck
 
 
 def slope_variation(data: Dataset) -> float:

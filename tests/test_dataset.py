@@ -6,7 +6,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from sparsest.dataset import Dataset, load_dataset
+from sparsest.core.dataset import Dataset, load_dataset
 from sparsest.errors import SparsestError
 
 

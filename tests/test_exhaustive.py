@@ -1,21 +1,18 @@
 """The M-free certificate (SPEC 3): the pruned exhaustive search against plain enumerations."""
 
-import sys
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sparsest.dataset import Dataset
-from sparsest.dictionary import BlockDictionary
+from sparsest.core.dataset import Dataset
+from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
-from sparsest.exhaustive import SPAN_RTOL, _Counter, _Pruner, search_exhaustive
-from sparsest.univariate import min_knots
-from sparsest.verify import recheck
+from sparsest.exact.exhaustive import SPAN_RTOL, _Counter, _Pruner, search_exhaustive
+from sparsest.exact.closed_form import min_knots
+from sparsest.core.recheck import recheck
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from planted import planted_instance  # noqa: E402
+from sparsest.generators import planted_instance
 
 
 def _plain_neurons_bound(dictionary, below):
@@ -223,8 +220,8 @@ def test_probe_finds_the_same_optimum_and_is_seeded(monkeypatch):
     cases += [Dataset.from_arrays(X, np.abs(X).sum(axis=1) - 0.8, skip=True),
               Dataset.from_arrays(X, np.maximum(X[:, 0], 0) - np.maximum(X[:, 1] - 0.2, 0), output_bias=True)]
     plain = [search_exhaustive(BlockDictionary(ds)) for ds in cases]
-    monkeypatch.setattr("sparsest.exhaustive.PROBE_ABOVE", 0)
-    monkeypatch.setattr("sparsest.exhaustive.PROBE_RESTARTS", 1024)
+    monkeypatch.setattr("sparsest.exact.exhaustive.PROBE_ABOVE", 0)
+    monkeypatch.setattr("sparsest.exact.exhaustive.PROBE_RESTARTS", 1024)
     probed = [search_exhaustive(BlockDictionary(ds)) for ds in cases]
     for ds, a, b in zip(cases, plain, probed):
         assert a.upper_bound == b.upper_bound, ds.name

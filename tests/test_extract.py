@@ -4,13 +4,13 @@ on the trained support and never adds neurons (SPEC 3, 6)."""
 import numpy as np
 import pytest
 
-from sparsest.dataset import Dataset
-from sparsest.dictionary import BlockDictionary
+from sparsest.core.dataset import Dataset
+from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
-from sparsest.extract import data_diameter, extract, merge_neurons, neuron_blocks, polish
-from sparsest.network import Network
-from sparsest.univariate import min_knots, sparsest_interpolant
-from sparsest.verify import recheck
+from sparsest.training.extract import data_diameter, extract, merge_neurons, neuron_blocks, polish
+from sparsest.core.network import Network
+from sparsest.exact.closed_form import min_knots, sparsest_interpolant
+from sparsest.core.recheck import recheck
 
 
 def random_network(rng, K, d, skip, output_bias=False):

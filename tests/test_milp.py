@@ -1,24 +1,21 @@
 """The big-M MILP (SPEC 3) against independent methods: the 1-D closed form, the M-free exhaustive
 search, itself without cuts, and the CBC backend; and its honesty (time limit, box, infeasible)."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sparsest.dataset import Dataset
-from sparsest.dictionary import BlockDictionary
+from sparsest.core.dataset import Dataset
+from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
-from sparsest.exhaustive import search_exhaustive
-from sparsest.lp import INF, solve_lp
-from sparsest.milp import big_m, default_box, min_weights, slope_bound, solve_milp, start_support
-from sparsest.network import Network
-from sparsest.univariate import min_knots, sparsest_interpolant
-from sparsest.verify import recheck
+from sparsest.exact.exhaustive import search_exhaustive
+from sparsest.exact.highs import INF, solve_lp
+from sparsest.exact.milp import big_m, default_box, min_weights, slope_bound, solve_milp, start_support
+from sparsest.core.network import Network
+from sparsest.exact.closed_form import min_knots, sparsest_interpolant
+from sparsest.core.recheck import recheck
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from planted import planted_instance  # noqa: E402
+from sparsest.generators import planted_instance
 
 
 def _assert_witnessed(result, dataset, count_bias=False):

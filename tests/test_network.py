@@ -5,10 +5,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from sparsest.dataset import Dataset
+from sparsest.core.dataset import Dataset
 from sparsest.errors import SparsestError
-from sparsest.network import Network
-from sparsest.verify import recheck
+from sparsest.core.network import Network
+from sparsest.core.recheck import recheck
 
 
 def test_evaluation_matches_formula_and_exact_rationals():

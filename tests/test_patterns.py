@@ -6,10 +6,10 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from sparsest.dataset import Dataset
+from sparsest.core.dataset import Dataset
 from sparsest.errors import SparsestError
-from sparsest.lp import INF, solve_lp
-from sparsest.patterns import (
+from sparsest.exact.highs import INF, solve_lp
+from sparsest.exact.patterns import (
     _cells_general_position,
     _cells_incremental_lp,
     activation_patterns,

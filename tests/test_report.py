@@ -12,13 +12,13 @@ import re
 import numpy as np
 import pytest
 
-import sparsest.report as report_module
-from sparsest.compare import Comparison, InstanceComparison, is_hit, summarize
-from sparsest.dataset import Dataset
+import sparsest.comparison.report as report_module
+from sparsest.comparison.compare import Comparison, InstanceComparison, is_hit, summarize
+from sparsest.core.dataset import Dataset
 from sparsest.errors import SparsestError
-from sparsest.network import Network
-from sparsest.report import CSV_COLUMNS, results_json, runs_csv, text_summary, write_report
-from sparsest.univariate import sparsest_interpolant
+from sparsest.core.network import Network
+from sparsest.comparison.report import CSV_COLUMNS, results_json, runs_csv, text_summary, write_report
+from sparsest.exact.closed_form import sparsest_interpolant
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from sparsest.dataset import Dataset, load_dataset
+from sparsest.core.dataset import Dataset, load_dataset
 from sparsest.errors import SparsestError
-from sparsest.train import (
+from sparsest.training.trainer import (
     LpTrainer,
     adam_update_,
     merge_duplicates_,
@@ -220,7 +220,7 @@ def test_skip_option_overrides_the_dataset():
 
 # ---------------------------------------------------------------------- the command line
 def run_cli(capsys, *argv):
-    from sparsest.cli import main
+    from sparsest.cli.main import main
 
     try:
         code = main(["train", *argv])

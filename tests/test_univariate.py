@@ -40,10 +40,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from sparsest.dataset import Dataset, load_dataset
+from sparsest.core.dataset import Dataset, load_dataset
 from sparsest.errors import SparsestError
-from sparsest.network import Network
-from sparsest.univariate import (
+from sparsest.core.network import Network
+from sparsest.exact.closed_form import (
     ClosedFormResult,
     curvature_signs,
     min_knots,

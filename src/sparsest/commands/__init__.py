@@ -1,1 +1,0 @@
-"""One module per `sparsest` subcommand; each provides ``register(subparsers)``."""

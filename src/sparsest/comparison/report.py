@@ -1,0 +1,251 @@
+"""The files of a comparison: ``results.json``, ``results.csv`` (one row per run), ``report.md``
+and the PNG figures, plus the plain-text summary the command prints.
+
+Everything is built in memory first and then written file by file through
+:func:`sparsest.files.write_atomic`, so a failure leaves no half-written file behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tabulate import tabulate
+
+from sparsest.comparison.compare import Comparison, InstanceComparison, SummaryRow, group_label, proven_optimum, stage_outcome
+from sparsest.errors import SparsestError
+from sparsest.files import write_atomic
+from sparsest.comparison.plots import instance_figures, slug
+
+#: The columns of results.csv, in order.
+CSV_COLUMNS = ("instance", "method", "p", "seed", "interpolates", "max_abs_residual", "neurons",
+               "parameters", "neurons_raw", "max_path_weight", "hit", "polished_interpolates",
+               "polished_neurons", "polished_parameters", "polished_max_path_weight", "hit_polished",
+               "fit", "stopped", "steps", "seconds")
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Where :func:`write_report` put things: the folder and every file written."""
+
+    folder: Path
+    report: Path
+    json: Path
+    csv: Path
+    figures: tuple[Path, ...]
+
+
+# ---------------------------------------------------------------------- JSON
+def _plain(value):
+    """JSON-ready copy: numpy scalars/arrays become Python numbers/lists, non-finite floats null."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def results_json(comparison: Comparison) -> str:
+    """The comparison as JSON text (``Comparison.to_json()``; non-finite numbers written as null)."""
+    return json.dumps(_plain(comparison.to_json()), indent=1, allow_nan=False) + "\n"
+
+
+# ---------------------------------------------------------------------- CSV
+def runs_csv(comparison: Comparison) -> str:
+    """One row per run with the columns :data:`CSV_COLUMNS` (empty cell: not applicable)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for instance in comparison.instances:
+        for run in instance.runs:
+            polished = stage_outcome(run, "polished") or {}
+            row = {"instance": instance.name, **run, "max_path_weight": stage_outcome(run)["max_path_weight"],
+                   **{f"polished_{k}": v for k, v in polished.items()}}
+            writer.writerow(["" if row.get(col) is None else _plain(row.get(col)) for col in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------- tables
+def _number(value, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.{digits}g}"
+    return str(int(value)) if isinstance(value, float) else str(value)
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def summary_table(rows: tuple[SummaryRow, ...], tablefmt: str = "github") -> str:
+    """The per-(method, p, stage) table: runs, fits, hits, median/best counts (over fitting runs), time."""
+    header = ["method", "runs", "interpolate", "hit rate", "median neurons", "best neurons",
+              "median params", "best params", "median s"]
+    body = [[group_label(r.method, r.p, r.stage), r.runs, _rate(r.interpolation_rate), _rate(r.hit_rate),
+             _number(r.median_neurons), _number(r.best_neurons), _number(r.median_parameters),
+             _number(r.best_parameters), f"{r.median_seconds:.2f}"] for r in rows]
+    return tabulate(body, headers=header, tablefmt=tablefmt, disable_numparse=True)
+
+
+def exact_sentence(exact: dict) -> str:
+    """One line on the certificate: proven optimum, or bounds with the status that left them open."""
+    if not exact:
+        return "no certificate"
+    objective = exact.get("objective", "neurons")
+    optimum = proven_optimum(exact)
+    where = f"{exact.get('method', '?')}, {_number(exact.get('seconds'))} s"
+    if exact.get("network"):
+        where += f"; its network: {exact.get('neurons')} neurons, {exact.get('parameters')} parameters"
+    if exact.get("box") is not None:
+        where += f"; box R = {exact['box']:.3g}"
+    lower, upper = exact.get("lower_bound"), exact.get("upper_bound")
+    if optimum is not None:
+        return f"certified optimum {optimum} {objective} ({where})"
+    if lower is None and upper is None:
+        return f"NO bound on {objective} ({exact.get('status')}; {where})"
+    return (f"NOT proven ({exact.get('status')}): {'?' if lower is None else lower} <= {objective} <= "
+            f"{'?' if upper is None else upper} ({where})")
+
+
+def _warnings(instance: InstanceComparison) -> list[str]:
+    notes = []
+    if (instance.exact or {}).get("error"):
+        notes.append(f"the certificate failed: {instance.exact['error']}")
+    for run in instance.runs:
+        if run.get("error"):
+            seed = "" if run.get("seed") is None else f" seed {run['seed']}"
+            notes.append(f"{group_label(run['method'], run['p'])}{seed} failed: {run['error']}")
+    for row in instance.summary:
+        label = group_label(row.method, row.p, row.stage)
+        if row.below_bound:
+            notes.append(f"{label}: {row.below_bound} interpolating run(s) below the "
+                         "certified lower bound — one side is wrong (or the tolerances differ); investigate")
+        if row.outside_box:
+            notes.append(f"{label}: {row.outside_box} interpolating run(s) leave the certificate's box "
+                         f"R = {instance.exact.get('box'):.3g} (max |v_k w_kj| > R): the certified bounds do not cover them")
+        if row.interpolating == 0:
+            notes.append(f"{label}: no run interpolates — all are failures (SPEC 5)")
+    return notes
+
+
+def text_summary(comparison: Comparison) -> str:
+    """What the command prints: per instance, the certificate line, warnings and the summary table."""
+    blocks = []
+    for instance in comparison.instances:
+        ds = instance.dataset
+        lines = [f"{instance.name} (N={ds.n_points}, d={ds.dim}): {exact_sentence(instance.exact)}"]
+        lines += [f"  warning: {note}" for note in _warnings(instance)]
+        lines.append(summary_table(instance.summary, tablefmt="simple"))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+# ---------------------------------------------------------------------- markdown
+def report_markdown(comparison: Comparison, figures: dict[str, list[str]]) -> str:
+    """report.md: settings, then per instance the certificate, the summary table, the figures
+    (``figures[name]``: file names relative to the report) and the per-run table."""
+    s = comparison.settings
+    out = [
+        "# sparsest compare",
+        "",
+        f"Methods {', '.join(s.get('methods', []))}; p in {s.get('ps')} (l^p methods only); "
+        f"{s.get('seeds')} seed(s); certificate objective: {s.get('objective')}, time limit "
+        f"{s.get('time_limit')} s, box R = {s.get('box')}; trainer options {json.dumps(s.get('train_options', {}))}.",
+        "",
+        "A run counts only if it interpolates (max |f(x_i) - y_i| within the tolerance of SPEC 6); "
+        "median and best counts are over interpolating runs, and a *hit* is an interpolating run "
+        "whose count equals the certified optimum (no hit rate when the certificate's gap is open). "
+        "Rows marked *+polish* judge the same runs after the exact LP on their trained support "
+        "(sparsest.training.extract.polish). All runs: `results.csv`; everything: `results.json`.",
+        "",
+    ]
+    for instance in comparison.instances:
+        ds = instance.dataset
+        options = "skip term" if ds.skip else ("output bias" if ds.output_bias else "no skip term")
+        exact = instance.exact or {}
+        out += [f"## {instance.name}", "",
+                f"N = {ds.n_points}, d = {ds.dim}, {options}. **{exact_sentence(exact)}**.", ""]
+        if exact.get("assumptions"):
+            out += [f"Certificate assumptions: {_assumptions(exact['assumptions'])}.", ""]
+        out += [f"> warning: {note}" for note in _warnings(instance)]
+        out += ["", summary_table(instance.summary), ""]
+        for name in figures.get(instance.name, []):
+            out += [f"![{name}]({name})", ""]
+        out += ["<details><summary>every run</summary>", "", _runs_table(instance), "", "</details>", ""]
+    return "\n".join(out)
+
+
+def _assumptions(value) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{k} = {v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "; ".join(map(str, value))
+    return str(value)
+
+
+def _runs_table(instance: InstanceComparison) -> str:
+    header = ["method", "seed", "interpolates", "max residual", "neurons", "params", "hit",
+              "polished: fits", "neurons", "params", "hit", "s"]
+    yes_no = {True: "yes", False: "NO", None: "-"}
+    hit = {True: "yes", False: "no", None: "-"}
+    body = []
+    for r in instance.runs:
+        polished = stage_outcome(r, "polished") or {"interpolates": None, "neurons": None, "parameters": None}
+        body.append([group_label(r["method"], r["p"]), _number(r.get("seed")), yes_no[r["interpolates"]],
+                     _number(r.get("max_abs_residual")), _number(r["neurons"]), _number(r["parameters"]), hit[r.get("hit")],
+                     yes_no[polished["interpolates"]], _number(polished["neurons"]), _number(polished["parameters"]),
+                     hit[r.get("hit_polished")], f"{r['seconds']:.2f}"])
+    return tabulate(body, headers=header, tablefmt="github", disable_numparse=True)
+
+
+# ---------------------------------------------------------------------- files
+def check_output_folder(folder: str | Path) -> Path:
+    """Raise :class:`SparsestError` unless ``folder`` is (or can become) a folder; creates nothing."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise SparsestError(f"--out {folder}: exists and is not a folder")
+    parent = next((p for p in folder.absolute().parents if p.exists()), None)
+    if not folder.exists() and parent is not None and not parent.is_dir():
+        raise SparsestError(f"--out {folder}: {parent} is not a folder")
+    return folder
+
+
+def write_report(comparison: Comparison, folder: str | Path) -> ReportFiles:
+    """Write results.json, results.csv, the figures and report.md into ``folder`` (created if
+    needed). Every file is rendered in memory before the first one is written, and each is
+    written atomically."""
+    folder = check_output_folder(folder)
+    payload: dict[str, str | bytes] = {"results.json": results_json(comparison), "results.csv": runs_csv(comparison)}
+    figure_names: dict[str, list[str]] = {}
+    bases: set[str] = set()
+    for number, instance in enumerate(comparison.instances, start=1):
+        base = slug(instance.name)
+        base = base if base not in bases else f"{base}_{number}"
+        bases.add(base)
+        images = instance_figures(instance, base)
+        payload.update(images)
+        figure_names[instance.name] = list(images)
+    payload["report.md"] = report_markdown(comparison, figure_names)
+    try:
+        for name, data in payload.items():
+            write_atomic(folder / name, data)
+    except OSError as err:
+        raise SparsestError(f"--out {folder}: cannot write ({err.strerror or err})") from None
+    return ReportFiles(
+        folder=folder, report=folder / "report.md", json=folder / "results.json", csv=folder / "results.csv",
+        figures=tuple(folder / n for names in figure_names.values() for n in names),
+    )

@@ -1,0 +1,330 @@
+"""Choose an exact method, run it, and build the certificate of the sparsest interpolant.
+
+Methods (``method``):
+
+* ``"closed-form"``: the O(N log N) construction of SPEC 4 (:mod:`sparsest.exact.closed_form`). Valid for
+  1-D data with the skip term, for neurons, and for parameters without biases (in 1-D each neuron
+  has one path weight, so both counts coincide). With a box R it is used only when its network fits
+  inside the box (then the unboxed optimum is attained inside it).
+* ``"milp"``: the big-M MILP of SPEC 3 (:func:`sparsest.exact.milp.solve_milp`).
+* ``"exhaustive"``: the M-free support search of SPEC 3 (:func:`sparsest.exact.exhaustive.search_exhaustive`),
+  with the box when one is given, without any bound otherwise.
+* ``"auto"``: the closed form where it is valid; otherwise the exhaustive search for half of the
+  time (it is fast when the optimum is small), then, if it did not finish, the MILP for the rest,
+  given the search's lower bound (a row objective >= lower, so an incumbent meeting it ends the
+  MILP). Both engines solve the same problem (the same box R), so their bounds combine. ``method``
+  in the result names the engines that took part ("exhaustive" or "exhaustive+milp").
+
+Whatever the method, the network of the certificate is re-checked here
+(:func:`sparsest.core.recheck.recheck`), and ``neurons`` / ``parameters`` are the re-check's counts. The
+status is "optimal" only when lower_bound == upper_bound and the network interpolates.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sparsest.core.dataset import Dataset
+from sparsest.exact.dictionary import BlockDictionary
+from sparsest.errors import SparsestError
+from sparsest.exact.exhaustive import search_exhaustive
+from sparsest.exact.milp import OBJECTIVES, SOLVERS, big_m, solve_milp
+from sparsest.core.network import Network
+from sparsest.exact.patterns import DEFAULT_MAX_PATTERNS
+from sparsest.exact.closed_form import sparsest_interpolant
+from sparsest.core.recheck import Recheck, recheck
+
+METHODS = ("auto", "closed-form", "milp", "exhaustive")
+#: Share of the remaining time the exhaustive search gets in ``method="auto"``.
+AUTO_EXHAUSTIVE_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The answer to "what is the sparsest interpolant of this data, and is it proven?".
+
+    status : "optimal" (lower_bound == upper_bound, a re-checked interpolating network),
+        "time_limit" (both bounds as far as they got), "infeasible" (no interpolant within the
+        box), or "unverified" (a solver finished but no network it returned passed the re-check).
+    lower_bound, upper_bound : bounds on the objective (neurons, or parameters with ``count_bias``
+        counting biases); upper_bound is the re-checked count of ``network``.
+    neurons, parameters : SPEC 2 counts of ``network`` recomputed by :func:`sparsest.core.recheck.recheck`.
+    assumptions : the bound behind the certificate (closed form, proven 1-D slope bound, box R or
+        none), the network options, tolerances and the solvers' own status text.
+    recheck : the full re-check (exact residual, activation sets).
+    """
+
+    instance: str
+    n_points: int
+    dim: int
+    objective: str
+    count_bias: bool
+    method: str
+    status: str
+    lower_bound: int | None
+    upper_bound: int | None
+    network: Network | None
+    recheck: Recheck | None
+    seconds: float
+    assumptions: dict
+    solver: str | None = None
+    box: float | None = None
+    box_touched: bool | None = None
+    nodes: int | None = None
+    n_lps: int | None = None
+    n_patterns: int | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def neurons(self) -> int | None:
+        return None if self.recheck is None else self.recheck.neurons
+
+    @property
+    def parameters(self) -> int | None:
+        return None if self.recheck is None else self.recheck.parameters
+
+    @property
+    def max_abs_residual(self) -> float | None:
+        return None if self.recheck is None else self.recheck.max_abs_residual
+
+    @property
+    def gap(self) -> int | None:
+        """upper_bound - lower_bound (an integer), None without both."""
+        if self.lower_bound is None or self.upper_bound is None:
+            return None
+        return self.upper_bound - self.lower_bound
+
+    def to_json(self) -> dict:
+        """The ``certify --json`` object of the issue's contract, plus solver details."""
+        return {
+            "instance": self.instance,
+            "n_points": self.n_points,
+            "dim": self.dim,
+            "objective": self.objective,
+            "method": self.method,
+            "status": self.status,
+            "neurons": self.neurons,
+            "parameters": self.parameters,
+            "lower_bound": self.lower_bound,
+            "upper_bound": self.upper_bound,
+            "max_abs_residual": self.max_abs_residual,
+            "seconds": round(self.seconds, 3),
+            "assumptions": self.assumptions,
+            "network": None if self.network is None else self.network.to_json(),
+            "gap": self.gap,
+            "count_bias": self.count_bias,
+            "solver": self.solver,
+            "box": self.box,
+            "box_touched": self.box_touched,
+            "nodes": self.nodes,
+            "n_lps": self.n_lps,
+            "n_patterns": self.n_patterns,
+            "recheck": None if self.recheck is None else self.recheck.to_json(),
+            "notes": list(self.notes),
+        }
+
+
+def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons", count_bias: bool = False,
+            box: float | None = None, time_limit: float | None = 60.0, solver: str = "highs",
+            start: Network | None = None, max_patterns: int = DEFAULT_MAX_PATTERNS) -> Certificate:
+    """Certify the sparsest interpolant of ``dataset`` (SPEC 2-4) and return a :class:`Certificate`.
+
+    ``objective``: "neurons" or "parameters" (path weights v_k w_kj; with ``count_bias`` also
+    v_k b_k). ``box``: R of |v_k w_kj| <= R (multivariate default: :func:`sparsest.exact.milp.default_box`;
+    never needed by the 1-D closed form). ``time_limit`` (seconds, None: none) covers the whole
+    call; the activation-set enumeration, which cannot be interrupted, counts against it. ``solver``: the MILP backend ("highs" or
+    "cbc"). ``start``: a feasible network for the MILP. ``max_patterns``: refuse data whose
+    activation-set bound exceeds it. Bad input raises :class:`SparsestError`.
+    """
+    t0 = time.monotonic()
+    _check_options(dataset, method, objective, count_bias, box, time_limit, solver, start, max_patterns)
+    closed_form_valid = dataset.dim == 1 and dataset.skip and (objective == "neurons" or not count_bias)
+    if method == "closed-form" and not closed_form_valid:
+        raise SparsestError(
+            "the closed form needs 1-D data with the skip term (and, for parameters, no bias count); "
+            f"this instance has d={dataset.dim}{'' if dataset.skip else ', no skip term'}"
+            f"{', count_bias' if count_bias and objective == 'parameters' else ''}: use --method milp or exhaustive"
+        )
+    if method in ("closed-form", "auto") and closed_form_valid:
+        certificate = _closed_form(dataset, objective, count_bias, box, t0)
+        if certificate is not None:
+            return certificate
+        if method == "closed-form":
+            raise SparsestError(f"the closed-form network leaves the box R = {box:g}; use --method milp")
+    dictionary = BlockDictionary(dataset, max_patterns=max_patterns)
+    deadline = math.inf if time_limit is None else t0 + float(time_limit)
+    if method == "milp":
+        return _from_milp(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0)
+    if method == "exhaustive":
+        return _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0)
+    return _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0)
+
+
+# ---------------------------------------------------------------------- option checks
+def _check_options(dataset, method, objective, count_bias, box, time_limit, solver, start, max_patterns):
+    if not isinstance(dataset, Dataset):
+        raise SparsestError(f"certify needs a Dataset, got {type(dataset).__name__}")
+    for name, value, allowed in (("method", method, METHODS), ("objective", objective, OBJECTIVES),
+                                 ("solver", solver, SOLVERS)):
+        if value not in allowed:
+            raise SparsestError(f"unknown {name} {value!r}; use one of {', '.join(allowed)}")
+    if box is not None and (isinstance(box, bool) or not isinstance(box, (int, float))
+                            or not (math.isfinite(box) and box > 0)):
+        raise SparsestError(f"the box R must be a positive finite number, got {box!r}")
+    if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
+        raise SparsestError(f"the time limit must be a positive number of seconds, got {time_limit!r}")
+    if isinstance(max_patterns, bool) or not isinstance(max_patterns, (int, np.integer)) or max_patterns < 1:
+        raise SparsestError(f"max_patterns must be a positive integer, got {max_patterns!r}")
+    if start is not None:
+        if not isinstance(start, Network):
+            raise SparsestError(f"the start must be a Network, got {type(start).__name__}")
+        if start.dim != dataset.dim:
+            raise SparsestError(f"the start network has input dimension {start.dim}, the data has {dataset.dim}")
+    if not isinstance(count_bias, bool):
+        raise SparsestError(f"count_bias must be true or false, got {count_bias!r}")
+
+
+# ---------------------------------------------------------------------- the methods
+def _tolerances(dataset: Dataset) -> dict:
+    return {"interpolation": dataset.interpolation_tol, "counting": dataset.count_tol}
+
+
+def _options(dataset: Dataset, count_bias: bool) -> dict:
+    return {"skip": dataset.skip, "output_bias": dataset.output_bias, "count_bias": count_bias}
+
+
+def _closed_form(dataset, objective, count_bias, box, t0) -> Certificate | None:
+    """The SPEC 4 certificate, or None when a box is given and the network leaves it."""
+    result = sparsest_interpolant(dataset)
+    network = result.network
+    if box is not None and network.width and np.max(np.abs(network.path_weights())) > box:
+        return None
+    check = recheck(network, dataset, count_bias=count_bias)
+    value = check.neurons if objective == "neurons" else check.parameters
+    proven = check.interpolates and value == result.knots
+    assumptions = {
+        **_options(dataset, count_bias),
+        "bound": "closed-form",
+        "why": "SPEC 4: the minimum number of neurons of a 1-D interpolant with the skip term is the sum "
+               "over runs of equal discrete curvature of ceil(run length / 2) (Debarre, Denoyelle, Unser, "
+               "Fageot 2022), computed in exact rationals; each neuron has one path weight, so parameters "
+               "equal neurons",
+        "box": box,
+        "tolerances": {**_tolerances(dataset), "collinearity": "exact"},
+        "solver_status": "closed form",
+    }
+    return Certificate(
+        instance=dataset.name, n_points=dataset.n_points, dim=dataset.dim, objective=objective,
+        count_bias=count_bias, method="closed-form", status="optimal" if proven else "unverified",
+        lower_bound=result.knots, upper_bound=value, network=network, recheck=check,
+        seconds=time.monotonic() - t0, assumptions=assumptions, box=box,
+        box_touched=None if box is None else False,
+    )
+
+
+def _remaining(deadline: float) -> float | None:
+    return None if math.isinf(deadline) else max(deadline - time.monotonic(), 1e-3)
+
+
+def _milp_assumptions(dataset, count_bias, bounds, solver_status: str) -> dict:
+    return {
+        **_options(dataset, count_bias),
+        "bound": bounds.kind,
+        "box": bounds.box,
+        "weight_bound": bounds.weight,
+        "why": bounds.reason,
+        "tolerances": {**_tolerances(dataset), "mip_rel_gap": 0.0, "mip_abs_gap": 0.999,
+                       "lower_bound": "ceil(dual bound - 1e-6)"},
+        "solver_status": solver_status,
+    }
+
+
+def _from_milp(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0) -> Certificate:
+    result = solve_milp(dictionary, objective=objective, count_bias=count_bias, box=box,
+                        time_limit=_remaining(deadline), solver=solver, start=start)
+    return _certificate(dataset, objective, count_bias, "milp", result.status, result.lower_bound,
+                        result.network, _milp_assumptions(dataset, count_bias, result.bounds, result.solver_status),
+                        t0, solver=solver, box=result.box, nodes=result.nodes,
+                        n_patterns=len(dictionary.patterns), notes=result.notes)
+
+
+def _exhaustive_assumptions(dataset, count_bias, box, text) -> dict:
+    return {
+        **_options(dataset, count_bias),
+        "bound": "box" if box is not None else "none",
+        "box": box,
+        "why": "M-free: every support smaller than the lower bound is LP-infeasible (SPEC 3)"
+               + (f"; box |v_k w_kj| <= R = {box:g} (all-points bias <= R (1 + max||x||_1))" if box is not None else ""),
+        "tolerances": {**_tolerances(dataset), "support_lp_feasibility": 1e-10},
+        "solver_status": text,
+    }
+
+
+def _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0) -> Certificate:
+    result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=box,
+                               time_limit=_remaining(deadline))
+    text = f"exhaustive: {result.status} after {result.n_lps} LPs"
+    return _certificate(dataset, objective, count_bias, "exhaustive", result.status, result.lower_bound,
+                        result.network, _exhaustive_assumptions(dataset, count_bias, box, text), t0,
+                        box=box, n_lps=result.n_lps, n_patterns=len(dictionary.patterns))
+
+
+def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0) -> Certificate:
+    """The exhaustive search (part of the time), then the MILP above its lower bound (module docstring)."""
+    # Both engines get the same bounds (box R; or none under the proven 1-D slope bound, where the
+    # exhaustive search runs M-free), so their lower bounds are bounds of the same problem.
+    bounds = big_m(dataset, objective=objective, count_bias=count_bias, box=box)
+    n_patterns = len(dictionary.patterns)
+    share = None if math.isinf(deadline) else max((deadline - time.monotonic()) * AUTO_EXHAUSTIVE_SHARE, 1e-3)
+    search = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=bounds.box,
+                               time_limit=share)
+    searched = f"exhaustive: {search.status} after {search.n_lps} LPs (lower bound {search.lower_bound})"
+    if search.status == "optimal":
+        return _certificate(dataset, objective, count_bias, "exhaustive", "optimal", search.lower_bound,
+                            search.network, _exhaustive_assumptions(dataset, count_bias, bounds.box, searched),
+                            t0, box=bounds.box, n_lps=search.n_lps, n_patterns=n_patterns)
+    result = solve_milp(dictionary, objective=objective, count_bias=count_bias, box=bounds.box, solver=solver,
+                        time_limit=_remaining(deadline), start=start, lower=search.lower_bound)
+    assumptions = _milp_assumptions(dataset, count_bias, bounds, f"{searched}; {result.solver_status}")
+    assumptions["why"] += "; the lower bound combines the exhaustive search's and the MILP's"
+    status = "unverified" if result.status == "infeasible" else result.status  # cannot be, above a proven lower bound
+    return _certificate(dataset, objective, count_bias, "exhaustive+milp", status, result.lower_bound,
+                        result.network, assumptions, t0, solver=solver, box=result.box, nodes=result.nodes,
+                        n_lps=search.n_lps, n_patterns=n_patterns, notes=result.notes)
+
+
+def _certificate(dataset, objective, count_bias, method, status, lower, network, assumptions, t0, *,
+                 solver=None, box=None, nodes=None, n_lps=None, n_patterns=None, notes=()) -> Certificate:
+    """Re-check ``network`` and state only what it and ``lower`` support."""
+    notes = list(notes)
+    check = upper = None
+    if network is not None:
+        check = recheck(network, dataset, count_bias=count_bias)
+        if check.interpolates:
+            upper = check.neurons if objective == "neurons" else check.parameters
+        else:
+            notes.append(f"the network misses the data by {check.max_abs_residual:.3g} > "
+                         f"{check.tolerance:.3g}: it bounds nothing")
+    if status == "infeasible":
+        lower = None
+    elif upper is not None and lower is not None and lower > upper:
+        notes.append(f"lower bound {lower} exceeded the re-checked count {upper}; lowered to it")
+        lower = upper
+    if status == "optimal" and (upper is None or lower != upper):
+        status = "unverified"
+    elif status == "time_limit" and upper is not None and lower == upper:
+        status = "optimal"
+    touched = None
+    if box is not None and network is not None and network.width:
+        touched = bool(np.max(np.abs(network.path_weights())) >= box * (1 - 1e-6))
+    return Certificate(
+        instance=dataset.name, n_points=dataset.n_points, dim=dataset.dim, objective=objective,
+        count_bias=count_bias, method=method, status=status, lower_bound=lower, upper_bound=upper,
+        network=network, recheck=check, seconds=time.monotonic() - t0, assumptions=assumptions,
+        solver=solver, box=box, box_touched=touched, nodes=nodes, n_lps=n_lps, n_patterns=n_patterns,
+        notes=tuple(notes),
+    )
