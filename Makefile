@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test test-fast bench clean
 
 # torch is pinned here (the CPU wheel this machine has on disk) and installed before the
 # package, whose own requirement stays a range; a bare `torch` could pull a multi-GB CUDA build.
@@ -24,8 +24,13 @@ run: setup
 	$(BIN)/sparsest certify instances/*.json
 	$(BIN)/sparsest compare $(RUN_INSTANCES:%=instances/%.json) --p 0.4 1.0 --seeds 2 --steps 10000 --jobs 2 --out out/run
 
+# The full suite (what CI runs), with the slowest tests listed at the end.
 test: setup
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=15
+
+# The cross-checks that matter most, in about a minute: everything not marked slow.
+test-fast: setup
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 bench: setup
 	$(BIN)/python -m benchmarks.run_all
