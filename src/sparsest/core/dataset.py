@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from sparsest.core.rational import to_fraction
 from sparsest.errors import SparsestError
 
 #: Relative interpolation tolerance of SPEC 6: max |f(x_i) - y_i| <= 1e-7 * max(1, max |y|).
@@ -25,34 +25,6 @@ INTERPOLATION_RTOL = 1e-7
 #: Relative counting tolerance: a neuron (path weight) is active when its contribution on the data
 #: (its magnitude) exceeds 1e-9 * max(1, max |y|). Reported with every count.
 COUNT_RTOL = 1e-9
-
-
-def _exact(value: Any, where: str) -> Fraction:
-    """Return ``value`` as an exact rational, or raise a one-line error naming ``where``."""
-    if isinstance(value, bool):
-        raise SparsestError(f"{where}: expected a number, got a boolean ({value!r})")
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return Fraction(int(value))
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(float(value)):
-            raise SparsestError(f"{where}: {value!r} is not a finite number")
-        return Fraction(float(value))
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            number = Fraction(text)
-        except (ValueError, ZeroDivisionError):
-            try:
-                number = float(text)
-            except ValueError:
-                raise SparsestError(f"{where}: {value!r} is not a number") from None
-            if not math.isfinite(number):
-                raise SparsestError(f"{where}: {value!r} is not a finite number") from None
-            return Fraction(number)
-        return number
-    raise SparsestError(f"{where}: expected a number, got {type(value).__name__} ({value!r})")
 
 
 @dataclass(frozen=True)
@@ -118,8 +90,8 @@ class Dataset:
                 raise SparsestError(
                     f"X is ragged: row {i} has {len(row)} values, row 0 has {dim}"
                 )
-        X_exact = [tuple(_exact(v, f"X[{i}][{j}]") for j, v in enumerate(row)) for i, row in enumerate(rows)]
-        y_exact = [_exact(v, f"y[{i}]") for i, v in enumerate(targets)]
+        X_exact = [tuple(to_fraction(v, f"X[{i}][{j}]") for j, v in enumerate(row)) for i, row in enumerate(rows)]
+        y_exact = [to_fraction(v, f"y[{i}]") for i, v in enumerate(targets)]
         X_exact, y_exact, notices = _merge_repeated(X_exact, y_exact)
         if skip is None:
             skip = dim == 1
@@ -327,8 +299,8 @@ def _load_csv(path: Path) -> Dataset:
         if len(row) != len(header):
             raise SparsestError(f"{path}: line {i} has {len(row)} columns, the header has {len(header)}")
     try:
-        X = [[_exact(cell, f"line {i} column {j + 1}") for j, cell in enumerate(row[:-1])] for i, row in enumerate(body, start=2)]
-        y = [_exact(row[-1], f"line {i} column {len(row)}") for i, row in enumerate(body, start=2)]
+        X = [[to_fraction(cell, f"line {i} column {j + 1}") for j, cell in enumerate(row[:-1])] for i, row in enumerate(body, start=2)]
+        y = [to_fraction(row[-1], f"line {i} column {len(row)}") for i, row in enumerate(body, start=2)]
         return Dataset.from_arrays(X, y, name=path.stem, source=str(path))
     except SparsestError as err:
         raise SparsestError(f"{path}: {err}") from None

@@ -45,12 +45,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from numbers import Rational
 from typing import Any, Sequence
 
 import numpy as np
 
 from sparsest.core.dataset import Dataset
+from sparsest.core.rational import to_fraction
 from sparsest.errors import SparsestError
 from sparsest.core.network import Network
 
@@ -91,26 +91,10 @@ class ClosedFormResult:
 
 
 # ---------------------------------------------------------------------- exact inputs
-def _as_fraction(value: Any, where: str) -> Fraction:
-    if isinstance(value, bool):
-        raise SparsestError(f"{where}: expected a number, got a boolean")
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return Fraction(int(value))
-    if isinstance(value, Rational):
-        return Fraction(value.numerator, value.denominator)
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(float(value)):
-            raise SparsestError(f"{where}: {value!r} is not a finite number")
-        return Fraction(float(value))
-    raise SparsestError(f"{where}: expected a number, got {type(value).__name__}")
-
-
 def _sorted_exact(x: Sequence[Any], y: Sequence[Any]) -> tuple[list[int], list[Fraction], list[Fraction]]:
     """Exact rationals of (x, y), sorted by x; the permutation; refuses repeated x."""
-    xs = [_as_fraction(v, f"x[{i}]") for i, v in enumerate(np.asarray(x, dtype=object).reshape(-1))]
-    ys = [_as_fraction(v, f"y[{i}]") for i, v in enumerate(np.asarray(y, dtype=object).reshape(-1))]
+    xs = [to_fraction(v, f"x[{i}]") for i, v in enumerate(np.asarray(x, dtype=object).reshape(-1))]
+    ys = [to_fraction(v, f"y[{i}]") for i, v in enumerate(np.asarray(y, dtype=object).reshape(-1))]
     if len(xs) != len(ys):
         raise SparsestError(f"x has {len(xs)} points but y has {len(ys)} values")
     order = sorted(range(len(xs)), key=xs.__getitem__)
