@@ -9,6 +9,7 @@ exact checks (collinearity, rational residuals) never depend on a rounding.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -25,6 +26,10 @@ INTERPOLATION_RTOL = 1e-7
 #: Relative counting tolerance: a neuron (path weight) is active when its contribution on the data
 #: (its magnitude) exceeds 1e-9 * max(1, max |y|). Reported with every count.
 COUNT_RTOL = 1e-9
+#: Every |x_ij| and |y_i| must be at most this. Beyond it the float LPs stop deciding reliably
+#: (HiGHS reads bounds >= 1e20 as infinite and distrusts matrix entries >= 1e15, and the big-M and
+#: box grow with the data's slopes), and float64 products of data values can overflow.
+MAX_ABS_VALUE = 1e12
 
 
 @dataclass(frozen=True)
@@ -92,11 +97,16 @@ class Dataset:
                 )
         X_exact = [tuple(to_fraction(v, f"X[{i}][{j}]") for j, v in enumerate(row)) for i, row in enumerate(rows)]
         y_exact = [to_fraction(v, f"y[{i}]") for i, v in enumerate(targets)]
-        X_exact, y_exact, notices = _merge_repeated(X_exact, y_exact)
+        notices = _text_notice(rows, targets)
+        _check_range(X_exact, y_exact)
+        X_exact, y_exact, merged = _merge_repeated(X_exact, y_exact)
+        notices += merged
+        X_float = np.array([[float(v) for v in row] for row in X_exact], dtype=np.float64).reshape(len(X_exact), dim)
+        _check_distinct_in_float(X_float, X_exact)
         if skip is None:
             skip = dim == 1
         return cls(
-            X=np.array([[float(v) for v in row] for row in X_exact], dtype=np.float64).reshape(len(X_exact), dim),
+            X=X_float,
             y=np.array([float(v) for v in y_exact], dtype=np.float64),
             X_exact=tuple(X_exact),
             y_exact=tuple(y_exact),
@@ -204,24 +214,78 @@ def _flat_of(y: Any, name: str) -> list[Any]:
 
 
 def _merge_repeated(X_exact, y_exact):
-    """Merge points that repeat exactly; refuse a repeated x with two different targets."""
+    """Merge points that repeat exactly (one notice); refuse a repeated x with two different targets."""
     first_index: dict[tuple, int] = {}
-    keep_X, keep_y, notices = [], [], []
+    keep_X, keep_y, merged = [], [], []
     for i, (x, t) in enumerate(zip(X_exact, y_exact)):
         if x in first_index:
             j = first_index[x]
             if keep_y[j] != t:
-                shown = ", ".join(str(float(v)) for v in x)
                 raise SparsestError(
-                    f"point x=({shown}) appears twice with different targets "
-                    f"({float(keep_y[j])} and {float(t)}): no function can fit both"
+                    f"point x=({_show_point(x)}) appears twice with different targets "
+                    f"({_show(keep_y[j])} and {_show(t)}): no function can fit both"
                 )
-            notices.append(f"merged repeated point {i} into an earlier one with the same x and y")
+            merged.append(i)
             continue
         first_index[x] = len(keep_X)
         keep_X.append(x)
         keep_y.append(t)
+    notices = []
+    if merged:
+        listed = ", ".join(map(str, merged[:5])) + (", ..." if len(merged) > 5 else "")
+        notices.append(f"merged {len(merged)} repeated point(s) (same x and y as an earlier one; "
+                       f"input rows {listed}, counted from 0): N = {len(keep_X)} distinct points")
     return keep_X, keep_y, notices
+
+
+def _text_notice(rows, targets) -> list[str]:
+    """One notice when numbers were given as text (e.g. "0" in JSON) and read as numbers."""
+    texts = [(f"X[{i}][{j}]", v) for i, row in enumerate(rows) for j, v in enumerate(row) if isinstance(v, str)]
+    texts += [(f"y[{i}]", v) for i, v in enumerate(targets) if isinstance(v, str)]
+    if not texts:
+        return []
+    where, value = texts[0]
+    return [f"{len(texts)} value(s) written as text were read as numbers (first: {where} = {value!r})"]
+
+
+def _check_range(X_exact, y_exact) -> None:
+    """Refuse values beyond :data:`MAX_ABS_VALUE` in magnitude (one line naming the first one)."""
+    for name, values in (("y", ((f"y[{i}]", v) for i, v in enumerate(y_exact))),
+                         ("X", ((f"X[{i}][{j}]", v) for i, row in enumerate(X_exact) for j, v in enumerate(row)))):
+        for where, v in values:
+            if abs(v) > MAX_ABS_VALUE:
+                raise SparsestError(
+                    f"{where} = {_show(v)} is beyond the supported range |value| <= {MAX_ABS_VALUE:.0e} "
+                    "(the float LPs and the re-check are not reliable there): rescale the data"
+                )
+
+
+def _check_distinct_in_float(X_float: np.ndarray, X_exact) -> None:
+    """Refuse distinct points that round to the same float64 point (every float method would see one)."""
+    if len(X_float) < 2:
+        return
+    _, first, counts = np.unique(X_float, axis=0, return_index=True, return_counts=True)
+    if np.any(counts > 1):
+        row = X_float[first[np.argmax(counts > 1)]]
+        twins = np.flatnonzero(np.all(X_float == row, axis=1))[:2]
+        raise SparsestError(
+            f"points {twins[0]} and {twins[1]} differ (x=({_show_point(X_exact[twins[0]])}) and "
+            f"({_show_point(X_exact[twins[1]])})) but are the same point in float64: "
+            "round or rescale the data"
+        )
+
+
+def _show(value: Fraction) -> str:
+    """A short decimal form of an exact rational (also beyond the float64 range)."""
+    try:
+        return repr(float(value))
+    except OverflowError:
+        digits = len(str(abs(value.numerator) // value.denominator)) - 1
+        return f"{'-' if value < 0 else ''}~1e+{digits}"
+
+
+def _show_point(x) -> str:
+    return ", ".join(_show(v) for v in x)
 
 
 # ---------------------------------------------------------------------- files
@@ -250,11 +314,13 @@ def load_dataset(path: str | Path) -> Dataset:
 def _load_json(path: Path) -> Dataset:
     try:
         text = path.read_text()
-        raw = json.loads(text, parse_float=Fraction, parse_constant=_reject_constant)
+        raw = json.loads(text, parse_float=_json_number, parse_int=_json_number, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         raise SparsestError(f"{path}: malformed JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
     except UnicodeDecodeError:
         raise SparsestError(f"{path}: not a text file") from None
+    except RecursionError:
+        raise SparsestError(f"{path}: malformed JSON (nested too deeply)") from None
     except SparsestError as err:
         raise SparsestError(f"{path}: {err}") from None
     if not isinstance(raw, dict):
@@ -280,28 +346,85 @@ def _load_json(path: Path) -> Dataset:
         raise SparsestError(f"{path}: {err}") from None
 
 
+def _json_number(token: str) -> Fraction | int:
+    """A JSON number token read exactly (ints stay ints, decimals become Fractions)."""
+    number = to_fraction(token, "a number")
+    return int(number) if number.denominator == 1 and not any(c in token for c in ".eE") else number
+
+
 def _reject_constant(token: str):
     raise SparsestError(f"{token} is not a finite number")
 
 
+#: Column separators recognised in CSV files, in order of preference.
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
 def _load_csv(path: Path) -> Dataset:
+    """A CSV instance: the last column is y, the others x. The delimiter (one of
+    :data:`CSV_DELIMITERS`, else runs of spaces) is detected from the lines; a first row that is
+    all numbers is data, not a header. Both are reported as notices when they are not the default."""
     try:
-        with path.open(newline="") as handle:
-            table = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
     except UnicodeDecodeError:
         raise SparsestError(f"{path}: not a text file") from None
-    if len(table) < 2:
-        raise SparsestError(f"{path}: a CSV instance needs a header row and at least one data row")
-    header, body = table[0], table[1:]
-    if len(header) < 2:
-        raise SparsestError(f"{path}: the header needs at least two columns (x ... and y last)")
-    for i, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise SparsestError(f"{path}: line {i} has {len(row)} columns, the header has {len(header)}")
+    if not lines:
+        raise SparsestError(f"{path}: the CSV file is empty: it needs rows of x ... y")
+    delimiter = _detect_delimiter(lines)
+    if delimiter is None:
+        table = [line.split() for line in lines]
+    else:
+        table = [row for row in csv.reader(lines, delimiter=delimiter)]
+    notices = []
+    if delimiter != ",":
+        notices.append(f"columns separated by {_DELIMITER_NAMES.get(delimiter, repr(delimiter))}")
+    width = len(table[0])
+    if width < 2:
+        raise SparsestError(
+            f"{path}: line 1 has one column; a CSV instance needs x ... and y last, separated by one of "
+            "',' ';' tab '|' or spaces"
+        )
+    if _all_numbers(table[0]):
+        body, first_line = table, 1
+        notices.append("the first row is numbers, so it is read as data (no header row)")
+    else:
+        body, first_line = table[1:], 2
+    if not body:
+        raise SparsestError(f"{path}: a CSV instance needs at least one data row after the header")
+    for i, row in enumerate(body, start=first_line):
+        if len(row) != width:
+            raise SparsestError(f"{path}: line {i} has {len(row)} columns, line 1 has {width}")
     try:
-        X = [[to_fraction(cell, f"line {i} column {j + 1}") for j, cell in enumerate(row[:-1])] for i, row in enumerate(body, start=2)]
-        y = [to_fraction(row[-1], f"line {i} column {len(row)}") for i, row in enumerate(body, start=2)]
-        return Dataset.from_arrays(X, y, name=path.stem, source=str(path))
+        X = [[to_fraction(cell, f"line {i} column {j + 1}") for j, cell in enumerate(row[:-1])]
+             for i, row in enumerate(body, start=first_line)]
+        y = [to_fraction(row[-1], f"line {i} column {len(row)}") for i, row in enumerate(body, start=first_line)]
+        data = Dataset.from_arrays(X, y, name=path.stem, source=str(path))
     except SparsestError as err:
         raise SparsestError(f"{path}: {err}") from None
+    return dataclasses.replace(data, notices=tuple(notices) + data.notices)
 
+
+_DELIMITER_NAMES = {";": "semicolons", "\t": "tabs", "|": "'|'", None: "spaces"}
+
+
+def _detect_delimiter(lines: list[str]) -> str | None:
+    """The first of :data:`CSV_DELIMITERS` that splits the first lines into equal numbers (>= 2)
+    of columns; None for whitespace-separated columns; ',' when nothing fits (the error then names it)."""
+    sample = lines[:50]
+    for delimiter in CSV_DELIMITERS:
+        widths = {len(row) for row in csv.reader(sample, delimiter=delimiter)}
+        if len(widths) == 1 and widths.pop() >= 2:
+            return delimiter
+    widths = {len(line.split()) for line in sample}
+    if len(widths) == 1 and widths.pop() >= 2:
+        return None
+    return ","
+
+
+def _all_numbers(cells: list[str]) -> bool:
+    try:
+        for cell in cells:
+            to_fraction(cell)
+    except SparsestError:
+        return False
+    return True

@@ -18,6 +18,7 @@ decimal text as the decimal it spells (``to_fraction("0.1") == Fraction(1, 10)``
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 from functools import reduce
 from numbers import Rational
@@ -60,6 +61,10 @@ def to_fraction(value: Any, where: str = "value") -> Fraction:
         return Fraction(float(value))
     if isinstance(value, str):
         text = value.strip()
+        exponent = _DECIMAL_EXPONENT.search(text)
+        if len(text) > MAX_TEXT_LENGTH or (exponent and abs(int(exponent.group(1))) > MAX_DECIMAL_EXPONENT):
+            raise SparsestError(f"{where}: {_clip(value)} is beyond the range of numbers read (|exponent| <= "
+                                f"{MAX_DECIMAL_EXPONENT}, at most {MAX_TEXT_LENGTH} characters)")
         try:
             return Fraction(text)
         except (ValueError, ZeroDivisionError):
@@ -67,11 +72,22 @@ def to_fraction(value: Any, where: str = "value") -> Fraction:
         try:
             number = float(text)
         except ValueError:
-            raise SparsestError(f"{where}: {value!r} is not a number") from None
+            raise SparsestError(f"{where}: {_clip(value)} is not a number") from None
         if not math.isfinite(number):
             raise SparsestError(f"{where}: {value!r} is not a finite number")
         return Fraction(number)
     raise SparsestError(f"{where}: expected a number, got {type(value).__name__} ({value!r})")
+
+
+#: Decimal text with a larger power of ten, or longer than this, is refused before it is expanded
+#: (Fraction("1e999999999") would build a billion-digit integer); float64 ends near 1e308 anyway.
+MAX_DECIMAL_EXPONENT = 4000
+MAX_TEXT_LENGTH = 400
+_DECIMAL_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)\s*$")
+
+
+def _clip(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:30] + "...")
 
 
 def integer_determinant(rows: Sequence[Sequence[int]]) -> int:
