@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -30,6 +31,10 @@ COUNT_RTOL = 1e-9
 #: (HiGHS reads bounds >= 1e20 as infinite and distrusts matrix entries >= 1e15, and the big-M and
 #: box grow with the data's slopes), and float64 products of data values can overflow.
 MAX_ABS_VALUE = 1e12
+#: Default relative slope-change threshold of the 1-D closed form's "within tolerance" answer
+#: (docs/math.md §4, :func:`sparsest.exact.closed_form.sparsest_interpolant`): well above the
+#: rounding of decimals written from a piecewise-linear function, far below real slope changes.
+DEFAULT_COLLINEAR_TOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,10 @@ class Dataset:
     output_bias : whether networks carry an output bias c alone (ignored when ``skip``).
     name, description, source : provenance, as written in the instance file.
     optimum : proven optima recorded with the instance, e.g. ``{"neurons": 3}`` (may be empty).
-    notices : messages about changes made while loading (merged repeated points).
+    notices : messages about changes made while loading (merged repeated points, text read as
+        numbers, CSV layout), one line each.
+    collinear_tol : the 1-D closed form's slope-change threshold for its "within tolerance"
+        answer (0: exact only); see :func:`sparsest.exact.closed_form.sparsest_interpolant`.
     """
 
     X: np.ndarray
@@ -58,6 +66,7 @@ class Dataset:
     source: str = ""
     optimum: dict = field(default_factory=dict)
     notices: tuple[str, ...] = ()
+    collinear_tol: float = DEFAULT_COLLINEAR_TOL
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -119,15 +128,17 @@ class Dataset:
             notices=tuple(notices),
         )
 
-    def with_options(self, *, skip: bool | None = None, output_bias: bool | None = None) -> "Dataset":
+    def with_options(self, *, skip: bool | None = None, output_bias: bool | None = None,
+                     collinear_tol: float | None = None) -> "Dataset":
         """Return the same data with the network options changed (None keeps the current one)."""
         new_skip = self.skip if skip is None else bool(skip)
         new_bias = self.output_bias if output_bias is None else bool(output_bias)
-        return Dataset(
-            X=self.X, y=self.y, X_exact=self.X_exact, y_exact=self.y_exact,
-            skip=new_skip, output_bias=new_bias and not new_skip, name=self.name,
-            description=self.description, source=self.source, optimum=self.optimum,
-            notices=self.notices,
+        if collinear_tol is not None and (isinstance(collinear_tol, bool) or not isinstance(collinear_tol, (int, float))
+                                          or not math.isfinite(collinear_tol) or collinear_tol < 0):
+            raise SparsestError(f"the collinear tolerance must be a finite number >= 0, got {collinear_tol!r}")
+        return dataclasses.replace(
+            self, skip=new_skip, output_bias=new_bias and not new_skip,
+            collinear_tol=self.collinear_tol if collinear_tol is None else float(collinear_tol),
         )
 
     # ------------------------------------------------------------------ derived quantities
