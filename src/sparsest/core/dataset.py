@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sparsest.core.rational import to_fraction
+from sparsest.core.rational import MAX_DECIMAL_EXPONENT, MAX_TEXT_LENGTH, to_fraction
 from sparsest.errors import SparsestError
 
 #: Relative interpolation tolerance of SPEC 6: max |f(x_i) - y_i| <= 1e-7 * max(1, max |y|).
@@ -31,6 +31,7 @@ COUNT_RTOL = 1e-9
 #: (HiGHS reads bounds >= 1e20 as infinite and distrusts matrix entries >= 1e15, and the big-M and
 #: box grow with the data's slopes), and float64 products of data values can overflow.
 MAX_ABS_VALUE = 1e12
+_MAX_ABS_INT = int(MAX_ABS_VALUE)
 #: Default relative slope-change threshold of the 1-D closed form's "within tolerance" answer
 #: (docs/math.md §4, :func:`sparsest.exact.closed_form.sparsest_interpolant`): well above the
 #: rounding of decimals written from a piecewise-linear function, far below real slope changes.
@@ -104,14 +105,13 @@ class Dataset:
                 raise SparsestError(
                     f"X is ragged: row {i} has {len(row)} values, row 0 has {dim}"
                 )
-        X_exact = [tuple(to_fraction(v, f"X[{i}][{j}]") for j, v in enumerate(row)) for i, row in enumerate(rows)]
-        y_exact = [to_fraction(v, f"y[{i}]") for i, v in enumerate(targets)]
+        X_exact = [tuple(_exact(v, "X", i, j) for j, v in enumerate(row)) for i, row in enumerate(rows)]
+        y_exact = [_exact(v, "y", i) for i, v in enumerate(targets)]
         notices = _text_notice(rows, targets)
         _check_range(X_exact, y_exact)
-        X_exact, y_exact, merged = _merge_repeated(X_exact, y_exact)
-        notices += merged
         X_float = np.array([[float(v) for v in row] for row in X_exact], dtype=np.float64).reshape(len(X_exact), dim)
-        _check_distinct_in_float(X_float, X_exact)
+        X_exact, y_exact, X_float, merged = _merge_repeated(X_exact, y_exact, X_float)
+        notices += merged
         if skip is None:
             skip = dim == 1
         return cls(
@@ -224,29 +224,48 @@ def _flat_of(y: Any, name: str) -> list[Any]:
     return list(y)
 
 
-def _merge_repeated(X_exact, y_exact):
-    """Merge points that repeat exactly (one notice); refuse a repeated x with two different targets."""
-    first_index: dict[tuple, int] = {}
-    keep_X, keep_y, merged = [], [], []
-    for i, (x, t) in enumerate(zip(X_exact, y_exact)):
-        if x in first_index:
-            j = first_index[x]
-            if keep_y[j] != t:
-                raise SparsestError(
-                    f"point x=({_show_point(x)}) appears twice with different targets "
-                    f"({_show(keep_y[j])} and {_show(t)}): no function can fit both"
-                )
-            merged.append(i)
-            continue
-        first_index[x] = len(keep_X)
-        keep_X.append(x)
-        keep_y.append(t)
-    notices = []
-    if merged:
-        listed = ", ".join(map(str, merged[:5])) + (", ..." if len(merged) > 5 else "")
-        notices.append(f"merged {len(merged)} repeated point(s) (same x and y as an earlier one; "
-                       f"input rows {listed}, counted from 0): N = {len(keep_X)} distinct points")
-    return keep_X, keep_y, notices
+def _exact(value: Any, name: str, i: int, j: int | None = None) -> Fraction:
+    """:func:`to_fraction` of X[i][j] or y[i], with the fast path for values already exact."""
+    if type(value) is Fraction:
+        return value
+    if type(value) is int:
+        return Fraction(value)
+    return to_fraction(value, f"{name}[{i}]" if j is None else f"{name}[{i}][{j}]")
+
+
+def _merge_repeated(X_exact, y_exact, X_float):
+    """Merge points that repeat exactly (one notice); refuse a repeated x with two different targets,
+    and two different points that are the same point in float64 (every float method sees one).
+
+    Exact repeats are also float repeats, so only the rows that repeat in float64 are compared
+    exactly: O(N log N) with few exact comparisons."""
+    n = len(X_exact)
+    order = np.lexsort(X_float.T[::-1]) if n > 1 else np.arange(n)
+    same_as_previous = np.all(X_float[order[1:]] == X_float[order[:-1]], axis=1) if n > 1 else np.zeros(0, bool)
+    repeats = np.concatenate([[False], same_as_previous])
+    run_start = np.maximum.accumulate(np.where(repeats, 0, np.arange(n)))  # lexsort is stable:
+    drop = set()                                                             # the run's first is earliest
+    for position in np.flatnonzero(repeats):
+        i, j = int(order[run_start[position]]), int(order[position])
+        if X_exact[i] != X_exact[j]:
+            raise SparsestError(
+                f"points {i} and {j} differ (x=({_show_point(X_exact[i])}) and ({_show_point(X_exact[j])})) "
+                "but are the same point in float64: round or rescale the data"
+            )
+        if y_exact[i] != y_exact[j]:
+            raise SparsestError(
+                f"point x=({_show_point(X_exact[i])}) appears twice with different targets "
+                f"({_show(y_exact[i])} and {_show(y_exact[j])}): no function can fit both"
+            )
+        drop.add(j)
+    if not drop:
+        return X_exact, y_exact, X_float, []
+    merged = sorted(drop)
+    keep = np.setdiff1d(np.arange(n), merged)
+    listed = ", ".join(map(str, merged[:5])) + (", ..." if len(merged) > 5 else "")
+    notice = (f"merged {len(merged)} repeated point(s) (same x and y as an earlier one; "
+              f"input rows {listed}, counted from 0): N = {len(keep)} distinct points")
+    return [X_exact[i] for i in keep], [y_exact[i] for i in keep], X_float[keep], [notice]
 
 
 def _text_notice(rows, targets) -> list[str]:
@@ -261,29 +280,15 @@ def _text_notice(rows, targets) -> list[str]:
 
 def _check_range(X_exact, y_exact) -> None:
     """Refuse values beyond :data:`MAX_ABS_VALUE` in magnitude (one line naming the first one)."""
-    for name, values in (("y", ((f"y[{i}]", v) for i, v in enumerate(y_exact))),
-                         ("X", ((f"X[{i}][{j}]", v) for i, row in enumerate(X_exact) for j, v in enumerate(row)))):
-        for where, v in values:
-            if abs(v) > MAX_ABS_VALUE:
-                raise SparsestError(
-                    f"{where} = {_show(v)} is beyond the supported range |value| <= {MAX_ABS_VALUE:.0e} "
-                    "(the float LPs and the re-check are not reliable there): rescale the data"
-                )
-
-
-def _check_distinct_in_float(X_float: np.ndarray, X_exact) -> None:
-    """Refuse distinct points that round to the same float64 point (every float method would see one)."""
-    if len(X_float) < 2:
-        return
-    _, first, counts = np.unique(X_float, axis=0, return_index=True, return_counts=True)
-    if np.any(counts > 1):
-        row = X_float[first[np.argmax(counts > 1)]]
-        twins = np.flatnonzero(np.all(X_float == row, axis=1))[:2]
-        raise SparsestError(
-            f"points {twins[0]} and {twins[1]} differ (x=({_show_point(X_exact[twins[0]])}) and "
-            f"({_show_point(X_exact[twins[1]])})) but are the same point in float64: "
-            "round or rescale the data"
-        )
+    for name, values in (("y", [(v,) for v in y_exact]), ("X", X_exact)):
+        for i, row in enumerate(values):
+            for j, v in enumerate(row):
+                if abs(v.numerator) > _MAX_ABS_INT * v.denominator:
+                    where = f"y[{i}]" if name == "y" else f"X[{i}][{j}]"
+                    raise SparsestError(
+                        f"{where} = {_show(v)} is beyond the supported range |value| <= {MAX_ABS_VALUE:.0e} "
+                        "(the float LPs and the re-check are not reliable there): rescale the data"
+                    )
 
 
 def _show(value: Fraction) -> str:
@@ -325,7 +330,7 @@ def load_dataset(path: str | Path) -> Dataset:
 def _load_json(path: Path) -> Dataset:
     try:
         text = path.read_text()
-        raw = json.loads(text, parse_float=_json_number, parse_int=_json_number, parse_constant=_reject_constant)
+        raw = json.loads(text, parse_float=_json_number, parse_int=_json_int, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         raise SparsestError(f"{path}: malformed JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
     except UnicodeDecodeError:
@@ -357,10 +362,24 @@ def _load_json(path: Path) -> Dataset:
         raise SparsestError(f"{path}: {err}") from None
 
 
-def _json_number(token: str) -> Fraction | int:
-    """A JSON number token read exactly (ints stay ints, decimals become Fractions)."""
-    number = to_fraction(token, "a number")
-    return int(number) if number.denominator == 1 and not any(c in token for c in ".eE") else number
+def _json_number(token: str) -> Fraction:
+    """A JSON number token (-?digits[.digits][(e|E)[+-]digits], as json guarantees) read exactly:
+    the decimal it spells, as a Fraction. Tokens too long or with too large an exponent to expand
+    are refused (see :func:`sparsest.core.rational.to_fraction`)."""
+    mantissa, _, exponent = token.replace("E", "e").partition("e")
+    whole, _, decimals = mantissa.partition(".")
+    power = (int(exponent) if exponent else 0) - len(decimals)
+    if len(token) > MAX_TEXT_LENGTH or abs(power) > MAX_DECIMAL_EXPONENT:
+        return to_fraction(token, "a number")  # raises the one-line error
+    digits = int(whole + decimals)
+    return Fraction(digits * 10 ** power) if power >= 0 else Fraction(digits, 10 ** -power)
+
+
+def _json_int(token: str) -> int:
+    """A JSON integer token; refused beyond :data:`MAX_TEXT_LENGTH` digits (before it is expanded)."""
+    if len(token) > MAX_TEXT_LENGTH:
+        return to_fraction(token, "a number")  # raises the one-line error
+    return int(token)
 
 
 def _reject_constant(token: str):

@@ -43,6 +43,7 @@ Cost: O(N log N) (one sort, then linear passes).
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
@@ -222,8 +223,8 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
       ``collinear_tol > 0`` and either the exact network is not faithful in float64 (decimals
       rounded from a piecewise-linear function: slope changes far below the counting tolerance)
       or it needs fewer neurons than K_exact. Slope changes |s_i - s_{i-1}| <= collinear_tol *
-      max_j |s_j| count as zero (tried with collinear_tol, then 10x smaller ones, down to 0 with
-      the neurons below the counting tolerance dropped) until the float64 network is faithful at
+      max_j |s_j| count as zero (tried with collinear_tol, then 1e3 and 1e6 times smaller, then 0
+      with the neurons below the counting tolerance dropped) until the float64 network is faithful at
       eps. ``knots`` is then an upper bound for this problem and ``lower_bound`` a proven lower
       bound: every continuous piecewise-linear f within eps of the data has at least (P - 1)
       knots, P the least number of runs of consecutive points each within eps of one line
@@ -241,12 +242,14 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
             or not math.isfinite(collinear_tol) or collinear_tol < 0:
         raise SparsestError(f"collinear_tol must be a finite number >= 0, got {collinear_tol!r}")
     x_raw, y_raw = _dataset_xy(dataset)
-    order, xs, ys = _sorted_exact(x_raw, y_raw)
+    # a Dataset's points are distinct in float64 (sparsest.core.dataset), so the float order is exact
+    order = np.argsort(dataset.X[:, 0], kind="stable").tolist()
+    xs, ys = [x_raw[i] for i in order], [y_raw[i] for i in order]
     s = _slopes(xs, ys)
     exact_signs = _signs_from_slopes(s, 0.0)
     exact = _construct(xs, ys, s, exact_signs)
     _assert_interpolates_exact(xs, ys, exact.a, exact.c, exact.knots)
-    exact_network, problem_with_exact = _faithful_network(dataset, exact)
+    exact_network, problem_with_exact = _faithful_network(dataset, exact, xs, ys, s)
     exact_result = exact.result(exact_network, order, problem="exact", lower_bound=len(exact.knots),
                                 exact_knots=len(exact.knots), collinear_tol=0.0, tolerance=0.0)
     if collinear_tol == 0:
@@ -260,13 +263,17 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
     candidate = _within_tolerance(dataset, xs, ys, s, exact_signs, exact, problem_with_exact is None,
                                   float(collinear_tol))
     if candidate is None:
-        if problem_with_exact is not None:
+        if problem_with_exact is None:
+            return exact_result
+        if exact_network is None:
             raise SparsestError(
                 f"the exact sparsest interpolant has {len(exact.knots)} knots (proven in exact rationals), "
-                f"but {problem_with_exact}, and no float64 network within the tolerance "
-                f"{dataset.interpolation_tol:.3g} was found: the data is badly scaled for float64"
+                f"but {problem_with_exact}: the data is badly scaled for float64"
             )
-        return exact_result
+        return dataclasses.replace(exact_result, notes=(
+            f"the count {len(exact.knots)} is proven in exact rationals on the data as written, but "
+            f"{problem_with_exact}, and no float64 network within the tolerance was found (float64 cannot "
+            "resolve slopes this steep at this spacing of x)",))
     construction, network, threshold, notes = candidate
     if problem_with_exact is None and len(construction.knots) >= len(exact.knots):
         return exact_result
@@ -347,10 +354,11 @@ def _construct(xs, ys, s, signs) -> _Construction:
     return _Construction(knots, runs, a_exact, c_exact)
 
 
-def _faithful_network(dataset: Dataset, construction: _Construction) -> tuple[Network | None, str | None]:
+def _faithful_network(dataset: Dataset, construction: _Construction, xs, ys, s) -> tuple[Network | None, str | None]:
     """The float64 network of a construction and None, or (network or None, why it is not faithful)."""
     try:
-        network = _float_network(construction.knots, construction.a, construction.c)
+        network = _float_network(construction.knots, construction.a, construction.c, xs, ys, s,
+                                 np.sort(dataset.X[:, 0]))
     except SparsestError as err:
         return None, str(err)
     return network, _unfaithful_because(dataset, network, [first for _, _, first in construction.knots])
@@ -358,14 +366,10 @@ def _faithful_network(dataset: Dataset, construction: _Construction) -> tuple[Ne
 
 def _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_is_faithful, collinear_tol):
     """The first faithful float64 network within the interpolation tolerance, trying slope-change
-    thresholds collinear_tol, collinear_tol / 10, ... (>= 1e-16), then 0 with the neurons below the
+    thresholds collinear_tol, collinear_tol / 1e3, collinear_tol / 1e6 (those >= 1e-16), then 0 with the neurons below the
     counting tolerance dropped. Returns (construction, network, threshold, notes), or None when
     nothing faithful was found or (``exact_is_faithful``) nothing differs from the exact construction."""
-    thresholds = []
-    threshold = collinear_tol
-    while threshold >= 1e-16 and len(thresholds) < 20:
-        thresholds.append(threshold)
-        threshold /= 10
+    thresholds = [t for t in (collinear_tol, collinear_tol * 1e-3, collinear_tol * 1e-6) if t >= 1e-16]
     tried = set()
     for threshold in thresholds:
         signs = _signs_from_slopes(s, threshold)
@@ -378,18 +382,18 @@ def _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_is_faithful,
                 return None
             break
         construction = _construct(xs, ys, s, signs)
-        network, problem = _faithful_network(dataset, construction)
+        network, problem = _faithful_network(dataset, construction, xs, ys, s)
         if problem is None:
             notes = [] if threshold == collinear_tol else [
                 f"collinear_tol {collinear_tol:.3g} dropped a slope change the data needs; "
                 f"lowered to {threshold:.3g}"]
             return construction, network, threshold, notes
-    network, _ = _faithful_network(dataset, exact)
+    network, _ = _faithful_network(dataset, exact, xs, ys, s)
     if network is None:
         return None
     keep = network.active_mask(dataset.X, dataset.count_tol)
     kept = _Construction([k for k, on in zip(exact.knots, keep) if on], exact.runs, exact.a, exact.c)
-    network, problem = _faithful_network(dataset, kept)
+    network, problem = _faithful_network(dataset, kept, xs, ys, s)
     if problem is not None:
         return None
     dropped = int((~keep).sum())
@@ -483,19 +487,38 @@ def _assert_interpolates_exact(xs, ys, a, c, knots) -> None:
         _assert((a + D) * xi + (c - T) == yi, f"exact interpolant misses the point x={xi}")
 
 
-def _float_network(knots, a_exact: Fraction, c_exact: Fraction) -> Network:
-    """One neuron per knot: w = 2^e ~ sqrt|delta|, b = -w float(t), v = float(delta) / w."""
+def _float_network(knots, a_exact: Fraction, c_exact: Fraction, xs, ys, s, xs_float: np.ndarray) -> Network:
+    """One neuron per knot, rounded to float64 with error feedback so that rounding never accumulates.
+
+    Right of every knot (t, delta, first) the construction runs along a data line L_j through the
+    sorted points j and j + 1 (slope s_j): j = first - 1 for a knot on the data point x_j (odd
+    run), j = first for a pair knot inside (x_{first-1}, x_first). The float network's own line there is
+    S1 x + S0, S1 and S0 the exact sums of its rounded weights. Each knot's float slope change is
+    fl(s_j - S1_before), and its float knot is where the new float line passes through the data
+    point j, clamped into [x_{first-1}, x_first) of the sorted float data (so the activation set
+    {x > t} is the intended one, also for a knot on a data point): the error of each piece is one
+    rounding, not the sum of the roundings of every knot to its left. Then w = 2^e ~
+    sqrt|slope change|, v = slope change / w, b = -w t (exact: scalings by powers of two).
+    """
     K = len(knots)
     v = np.zeros(K)
     w = np.zeros(K)
     b = np.zeros(K)
-    for k, (t, delta, _) in enumerate(knots):
-        d = float(delta)
+    a_float, c_float = float(a_exact), float(c_exact)
+    S1, S0 = Fraction(a_float), Fraction(c_float)
+    for k, (t, delta, first) in enumerate(knots):
+        j = first - 1 if t == xs[first - 1] else first  # odd-run knot on x_j: L_j; pair knot: L_first
+        d = float(s[j] - S1)
         if d == 0.0 or not math.isfinite(d):
-            raise SparsestError(f"slope change {delta} at x={float(t)} does not fit in float64")
+            raise SparsestError(f"slope change {float(delta)!r} at x={float(t)!r} does not fit in float64")
+        S1 += Fraction(d)
+        knot = float((S0 + S1 * xs[j] - ys[j]) / Fraction(d))
+        low, high = xs_float[first - 1], xs_float[first]
+        knot = min(max(knot, low), float(np.nextafter(high, -np.inf)))
+        S0 -= Fraction(d) * Fraction(knot)
         _, e2 = math.frexp(abs(d))  # |d| = m 2^e2 with m in [1/2, 1)
         e = e2 // 2
         w[k] = math.ldexp(1.0, e)
         v[k] = d / w[k]  # exact: division by a power of two
-        b[k] = -(w[k] * float(t))  # exact for normal numbers: multiplication by a power of two
-    return Network(v=v, W=w.reshape(K, 1), b=b, a=np.array([float(a_exact)]), c=float(c_exact))
+        b[k] = -(w[k] * knot)  # exact for normal numbers: multiplication by a power of two
+    return Network(v=v, W=w.reshape(K, 1), b=b, a=np.array([a_float]), c=c_float)
