@@ -185,3 +185,17 @@ def test_notices_go_to_stderr_and_into_the_notes(tmp_path, capsys):
     two_d = _write(tmp_path, "dup2.json", {"X": [[0, 0], [1, 0], [0, 1], [0, 1]], "y": [0, 1, 1, 1]})
     assert _run(["certify", two_d, "--json"]) == 0
     assert any("merged" in n for n in json.loads(capsys.readouterr()[0])["notes"])
+
+
+def test_data_float64_cannot_resolve_gets_the_exact_count_not_a_refusal(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    x = [f"1.{i:011d}" for i in range(0, 40, 3)]  # spacing 3e-11 near 1: slopes ~ 1e11
+    y = [int(v) for v in rng.integers(-1, 2, size=len(x))]
+    path = _write(tmp_path, "steep.json", '{"X": [%s], "y": %s}' % (", ".join(x), json.dumps(y)))
+    assert _run(["certify", path, "--json"]) == 0
+    body = json.loads(capsys.readouterr()[0])
+    assert body["status"] == "unverified" and body["lower_bound"] == body["upper_bound"] > 0
+    assert body["assumptions"]["problem"] == "exact" and not body["recheck"]["interpolates"]
+    assert any("proven in exact rationals" in note for note in body["notes"])
+    assert _run(["certify", path]) == 0
+    assert "proven in exact rationals; the float64 network below misses" in capsys.readouterr()[0]

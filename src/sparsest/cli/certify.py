@@ -139,6 +139,9 @@ def summary(c) -> str:
     measure = c.objective + (" (biases counted)" if c.count_bias and c.objective == "parameters" else "")
     if c.status == "optimal":
         verdict = f"optimal {c.upper_bound} (proven)"
+    elif c.method == "closed-form" and c.lower_bound == c.upper_bound and not c.recheck.interpolates:
+        verdict = (f"{c.upper_bound} (proven in exact rationals; the float64 network below misses the "
+                   "tolerance: unverified in float64)")
     else:
         verdict = f"{c.status}: between {_number(c.lower_bound)} and {_number(c.upper_bound)}"
     lines = [f"{c.instance}: N={c.n_points}, d={c.dim}, {options}",
