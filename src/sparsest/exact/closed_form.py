@@ -260,7 +260,8 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
                 "sparsest interpolant within the interpolation tolerance"
             )
         return exact_result
-    candidate = _within_tolerance(dataset, xs, ys, s, exact_signs, exact, problem_with_exact is None,
+    candidate = _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_network,
+                                  problem_with_exact is None,
                                   float(collinear_tol))
     if candidate is None:
         if problem_with_exact is None:
@@ -364,7 +365,7 @@ def _faithful_network(dataset: Dataset, construction: _Construction, xs, ys, s) 
     return network, _unfaithful_because(dataset, network, [first for _, _, first in construction.knots])
 
 
-def _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_is_faithful, collinear_tol):
+def _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_network, exact_is_faithful, collinear_tol):
     """The first faithful float64 network within the interpolation tolerance, trying slope-change
     thresholds collinear_tol, collinear_tol / 1e3, collinear_tol / 1e6 (those >= 1e-16), then 0 with the neurons below the
     counting tolerance dropped. Returns (construction, network, threshold, notes), or None when
@@ -388,10 +389,9 @@ def _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_is_faithful,
                 f"collinear_tol {collinear_tol:.3g} dropped a slope change the data needs; "
                 f"lowered to {threshold:.3g}"]
             return construction, network, threshold, notes
-    network, _ = _faithful_network(dataset, exact, xs, ys, s)
-    if network is None:
+    if exact_network is None:
         return None
-    keep = network.active_mask(dataset.X, dataset.count_tol)
+    keep = exact_network.active_mask(dataset.X, dataset.count_tol)
     kept = _Construction([k for k, on in zip(exact.knots, keep) if on], exact.runs, exact.a, exact.c)
     network, problem = _faithful_network(dataset, kept, xs, ys, s)
     if problem is not None:
