@@ -3,6 +3,7 @@ bad input of issue #2 item 7 as exactly one stderr line with exit code 2."""
 
 import json
 
+import numpy as np
 import pytest
 
 from sparsest.cli.main import main
@@ -133,6 +134,68 @@ def test_missing_file_and_a_bad_file_among_good_ones(tmp_path, capsys):
     assert len(capsys.readouterr()[1].strip().splitlines()) == 1
     good = _write(tmp_path, "bumps.json", ONE_D)
     bad = _write(tmp_path, "mismatch.json", BAD_INSTANCES["mismatch.json"])
-    assert _run(["certify", good, bad, "--json"]) == 2
+    assert _run(["certify", good, bad, good, "--json"]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and "mismatch.json" in err and len(err.strip().splitlines()) == 1
+    bodies = json.loads(out)
+    assert [b.get("instance") for b in bodies] == ["bumps", None, "bumps"]
+    assert bodies[1]["file"] == bad and "y has 2 values" in bodies[1]["error"]
+    assert bodies[0]["status"] == bodies[2]["status"] == "optimal"
+    assert len(err.strip().splitlines()) == 1 and "mismatch.json" in err
+    assert _run(["certify", good, bad]) == 2
+    out, err = capsys.readouterr()
+    rows = out.splitlines()
+    assert any(r.startswith("bumps") and "optimal" in r for r in rows)
+    assert any(r.startswith(bad) and "error" in r for r in rows) and len(err.strip().splitlines()) == 1
+
+
+def _piecewise_linear_file(tmp_path, seed=3, n=200):
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-1, 1, n))
+    y = 0.5 * x + 2 * np.maximum(x - 0.3, 0) - 3 * np.maximum(x + 0.2, 0)
+    return _write(tmp_path, "pl.json", '{"X": [%s], "y": [%s]}' % (
+        ", ".join(f"{v:.17g}" for v in x), ", ".join(f"{v:.17g}" for v in y)))
+
+
+def test_decimals_from_a_piecewise_linear_function_get_an_answer(tmp_path, capsys):
+    path = _piecewise_linear_file(tmp_path)
+    assert _run(["certify", path, "--json"]) == 0
+    body = json.loads(capsys.readouterr()[0])
+    assert body["assumptions"]["problem"] == "within tolerance" and body["status"] == "optimal"
+    assert body["neurons"] == body["lower_bound"] == body["upper_bound"] == 2
+    assert body["assumptions"]["exact_neurons"] > 2 and body["recheck"]["interpolates"]
+    assert any("exact rationals" in note for note in body["notes"])
+    assert _run(["certify", path]) == 0
+    out = capsys.readouterr()[0]
+    assert "problem: within the interpolation tolerance" in out and "optimal 2 (proven)" in out
+    # the exact problem alone: refused in one line that names the option
+    assert _run(["certify", path, "--collinear-tol", "0"]) == 2
+    err = capsys.readouterr()[1]
+    assert len(err.strip().splitlines()) == 1 and "--collinear-tol" in err
+    assert _run(["certify", path, "--collinear-tol", "-1"]) == 2
+
+
+def test_notices_go_to_stderr_and_into_the_notes(tmp_path, capsys):
+    path = _write(tmp_path, "dup.json", {"X": [-2, -1, 0, 0, 1, 2, 3], "y": [0, 0, 1, 1, 1, 0, "0"]})
+    assert _run(["certify", path, "--json"]) == 0
+    out, err = capsys.readouterr()
+    body = json.loads(out)
+    assert body["neurons"] == 3 and body["n_points"] == 6
+    assert err.count("sparsest: notice:") == 2 and "merged 1 repeated point" in err and "as text" in err
+    assert any("merged 1 repeated point" in n for n in body["notes"])
+    two_d = _write(tmp_path, "dup2.json", {"X": [[0, 0], [1, 0], [0, 1], [0, 1]], "y": [0, 1, 1, 1]})
+    assert _run(["certify", two_d, "--json"]) == 0
+    assert any("merged" in n for n in json.loads(capsys.readouterr()[0])["notes"])
+
+
+def test_data_float64_cannot_resolve_gets_the_exact_count_not_a_refusal(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    x = [f"1.{i:011d}" for i in range(0, 40, 3)]  # spacing 3e-11 near 1: slopes ~ 1e11
+    y = [int(v) for v in rng.integers(-1, 2, size=len(x))]
+    path = _write(tmp_path, "steep.json", '{"X": [%s], "y": %s}' % (", ".join(x), json.dumps(y)))
+    assert _run(["certify", path, "--json"]) == 0
+    body = json.loads(capsys.readouterr()[0])
+    assert body["status"] == "unverified" and body["lower_bound"] == body["upper_bound"] > 0
+    assert body["assumptions"]["problem"] == "exact" and not body["recheck"]["interpolates"]
+    assert any("proven in exact rationals" in note for note in body["notes"])
+    assert _run(["certify", path]) == 0
+    assert "proven in exact rationals; the float64 network below misses" in capsys.readouterr()[0]

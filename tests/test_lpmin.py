@@ -25,11 +25,10 @@ from scipy.optimize import linprog, minimize
 from sparsest.core.dataset import Dataset, load_dataset
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
+from sparsest.core.rational import integer_determinant, null_vector
 from sparsest.claims.lp_minimizers import (
     BoxBindsError,
-    _bareiss_det,
     _maximal_partitions,
-    _null_line,
     _set_partitions,
     minimize_lp,
     vertex_catalogue,
@@ -360,7 +359,7 @@ def test_bareiss_determinant_matches_fraction_elimination():
                 for r in range(c + 1, n):
                     f = a[r][c] / a[c][c]
                     a[r] = [x - f * z for x, z in zip(a[r], a[c])]
-            assert _bareiss_det(M) == ref
+            assert integer_determinant(M) == ref
 
 
 def test_maximal_partitions_match_a_brute_force_over_all_set_partitions():
@@ -389,7 +388,7 @@ def test_null_line_is_orthogonal_and_primitive():
     for d in (1, 2, 3):
         for _ in range(20):
             rows = rng.integers(-5, 6, size=(d, d + 1)).tolist()
-            line = _null_line(rows)
+            line = null_vector(rows)
             if np.linalg.matrix_rank(np.array(rows, dtype=float)) < d:
                 assert line is None
                 continue

@@ -57,3 +57,46 @@ def test_recheck_reports_residual_sets_and_counts():
     assert ok.interpolates and ok.neurons == 1 and ok.activation_sets == [[2, 3]]
     assert ok.max_abs_residual_exact == 0.0
     assert not recheck(bad, data).interpolates
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_sorted_pass_matches_exact_rationals_and_the_plain_pass(seed):
+    """The 1-D sorted-points evaluation (used above PLAIN_PASS_LIMIT) against an exact rational
+    forward pass with the same float64 activation test, on random networks with knots on data points,
+    zero and negative input weights."""
+    from sparsest.core.recheck import SortedPass1D
+
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        x = np.unique(np.round(rng.normal(size=int(rng.integers(1, 30))) * 4, int(rng.integers(0, 3))))
+        K = int(rng.integers(0, 8))
+        w = rng.normal(size=K)
+        w[rng.random(K) < 0.2] = 0.0
+        b = rng.normal(size=K)
+        if K:
+            b[0] = -w[0] * x[rng.integers(0, len(x))]  # a knot on a data point
+        net = Network(rng.normal(size=K), w.reshape(K, 1), b, np.array([rng.normal()]), rng.normal())
+        y = rng.normal(size=len(x))
+        expected = max(abs(
+            sum((Fraction(vk) * (Fraction(wk) * Fraction(xi) + Fraction(bk))
+                 for vk, wk, bk in zip(net.v, w, b) if wk * xi + bk > 0), Fraction(0))
+            + Fraction(net.a[0]) * Fraction(xi) + Fraction(net.c) - Fraction(yi)) for xi, yi in zip(x, y))
+        sorted_pass = SortedPass1D(net, x)
+        assert sorted_pass.max_abs_residual(y) == float(expected)
+        assert np.isclose(sorted_pass.max_abs_residual(y), np.max(np.abs(net(x) - y)), rtol=1e-9, atol=1e-12)
+        plain_sets = [np.flatnonzero(r).tolist() for r in net.activation_sets(x.reshape(-1, 1))]
+        assert sorted_pass.activation_sets(np.ones(K, dtype=bool)) == plain_sets
+
+
+def test_recheck_of_a_large_1d_network_uses_the_sorted_pass(monkeypatch):
+    import sparsest.core.recheck as module
+
+    data = Dataset.from_arrays(list(range(40)), [abs(i - 20) for i in range(40)])
+    net = Network([2.0, 1.0], [[1.0], [1.0]], [-20.0, -50.0], [-1.0], 20.0)
+    plain = recheck(net, data)
+    monkeypatch.setattr(module, "PLAIN_PASS_LIMIT", 10)
+    monkeypatch.setattr(module, "LISTED_MEMBERSHIPS_LIMIT", 5)
+    fast = recheck(net, data)
+    assert plain.interpolates and fast.interpolates and fast.neurons == plain.neurons == 1
+    assert fast.max_abs_residual == plain.max_abs_residual == 0.0
+    assert fast.activation_sets is None and "sorted points" in fast.evaluation and "not listed" in fast.evaluation

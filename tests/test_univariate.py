@@ -43,7 +43,9 @@ from scipy.optimize import linprog
 from sparsest.core.dataset import Dataset, load_dataset
 from sparsest.errors import SparsestError
 from sparsest.core.network import Network
+from sparsest.core.recheck import recheck
 from sparsest.exact.closed_form import (
+    _tube_lower_bound,
     ClosedFormResult,
     curvature_signs,
     min_knots,
@@ -227,8 +229,11 @@ def check_closed_form(dataset: Dataset) -> ClosedFormResult:
         # the knot: -b/w in (x_0, x_{N-1}); a knot on a data point leaves that point out
         t = -net.b[k] / net.W[k, 0]
         assert x.min() < t < x.max()
+    # each float knot lies between the same two data points as its exact knot (or on the same one)
+    xs = np.sort(x)
     for t, knot in zip(res.knot_positions, range(net.width)):
-        assert float(t) == -net.b[knot] / net.W[knot, 0]
+        float_knot = -net.b[knot] / net.W[knot, 0]
+        assert np.searchsorted(xs, float(t), side="right") == np.searchsorted(xs, float_knot, side="right")
     # balanced up to a power of two
     if net.width:
         ratio = np.abs(net.v) / net.W[:, 0]
@@ -417,13 +422,62 @@ def test_collinear_tol_for_float_callers():
     assert curvature_signs(x, y) == [1, -1]
     assert curvature_signs(x, y, collinear_tol=1e-9) == [0, 0]
     ds = _ds(x, y)
-    with pytest.raises(SparsestError, match="collinear_tol"):
-        sparsest_interpolant(ds)  # exact: two neurons too small to count
-    res = sparsest_interpolant(ds, collinear_tol=1e-9)
-    assert res.knots == 0 and res.collinear_tol == 1e-9
-    # a tolerance that drops a slope change the data needs is refused
-    with pytest.raises(SparsestError, match="collinear_tol"):
-        sparsest_interpolant(_ds([0, 1, 2], [0, 1, 0]), collinear_tol=10.0)
+    with pytest.raises(SparsestError, match="--collinear-tol"):
+        sparsest_interpolant(ds, collinear_tol=0.0)  # exact only: two neurons too small to count
+    res = sparsest_interpolant(ds)  # the dataset's default threshold
+    assert res.problem == "within tolerance" and res.knots == 0 and res.lower_bound == 0
+    assert res.exact_knots == 2 == min_knots(ds) and res.collinear_tol == 1e-9
+    assert recheck(res.network, ds).interpolates
+    # a threshold that drops a slope change the data needs is lowered until the network fits
+    res = sparsest_interpolant(_ds([0, 1, 2], [0, 1, 0]), collinear_tol=10.0)
+    assert res.problem == "exact" and res.knots == 1
+
+
+def _piecewise_linear_decimals(seed: int):
+    """N points of a random continuous piecewise-linear function with 1-5 knots, written as decimals
+    (17 significant digits), and its number of knots."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(8, 120)), int(rng.integers(1, 6))
+    knots = np.sort(rng.uniform(-1, 1, k))
+    changes = rng.choice([-1, 1], k) * rng.uniform(0.5, 3, k)
+    x = np.sort(rng.uniform(-1.2, 1.2, n))
+    y = 0.3 * x + 0.1 + sum(c * np.maximum(x - t, 0) for t, c in zip(knots, changes))
+    return [f"{v:.17g}" for v in x], [f"{v:.17g}" for v in y], k
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_decimals_from_a_piecewise_linear_function_are_answered(seed):
+    x, y, k = _piecewise_linear_decimals(seed)
+    ds = _ds(x, y)
+    res = sparsest_interpolant(ds)
+    check = recheck(res.network, ds)
+    assert check.interpolates and check.neurons == res.knots
+    assert res.lower_bound <= res.knots <= k  # never more knots than the generating function
+    assert res.exact_knots == min_knots(ds, collinear_tol=0.0)
+    if res.problem == "exact":
+        assert res.lower_bound == res.knots == res.exact_knots
+    else:
+        assert res.knots < res.exact_knots or res.notes
+
+
+def test_tolerance_answers_are_mostly_proven():
+    proven = sum(r.lower_bound == r.knots for r in
+                 (sparsest_interpolant(_ds(*_piecewise_linear_decimals(s)[:2])) for s in range(40)))
+    assert proven >= 30
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_tube_lower_bound_never_exceeds_an_interpolant(seed):
+    """Any network within eps bounds the tube count from above: the exact one (eps >= 0), and the
+    tolerance one. A tiny eps on data with no collinear triple gives pieces of two points."""
+    ds = integer_instance(seed)
+    order = np.argsort(ds.X[:, 0])
+    xs, ys = ds.X[order, 0], ds.y[order]
+    for eps in (1e-9, 0.5, 2.0):
+        assert _tube_lower_bound(xs, ys, eps) <= min_knots(ds)
+    if 0 not in curvature_signs(xs.tolist(), ys.tolist()):
+        assert _tube_lower_bound(xs, ys, 1e-9) == (len(xs) + 1) // 2 - 1
+    assert _tube_lower_bound(xs, 3 * xs + 1, 1e-9) == 0
 
 
 def test_runs_of():

@@ -36,6 +36,7 @@ from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
 from sparsest.exact.exhaustive import search_exhaustive
 from sparsest.claims.lp_minimizers import (
+    MAX_POINTS,
     BoxBindsError,
     LpVertex,
     VertexCatalogue,
@@ -134,6 +135,11 @@ def check_claims(dataset: Dataset, *, p_grid: Sequence[float] | None = None, box
     ``time_limit``: seconds for each certificate (MILP, exhaustive search)."""
     if not isinstance(dataset, Dataset):
         raise SparsestError(f"expected a Dataset, got {type(dataset).__name__}")
+    if dataset.n_points > MAX_POINTS:
+        raise SparsestError(
+            f"{dataset.name}: the claims need the exact l^p minimisers, which are for small instances "
+            f"(N <= {MAX_POINTS}); this one has N={dataset.n_points}"
+        )
     grid = _checked_grid(DEFAULT_P_GRID if p_grid is None else p_grid)
     if not (isinstance(time_limit, (int, float)) and time_limit > 0):
         raise SparsestError(f"the time limit must be a positive number of seconds, got {time_limit!r}")

@@ -79,7 +79,6 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import reduce
 from typing import Sequence
 
 import numpy as np
@@ -88,6 +87,7 @@ from sparsest.core.dataset import Dataset
 from sparsest.errors import SparsestError
 from sparsest.core.network import Network
 from sparsest.exact.patterns import anchor_point
+from sparsest.core.rational import integer_determinant, integer_row, null_vector, pivots, solve
 from sparsest.core.recheck import recheck
 
 __all__ = [
@@ -118,85 +118,6 @@ _DET_TRUST = 1e-6
 _CANDIDATE_WINDOW = 1e-4
 #: At most this many tied minimisers are listed (``ties_truncated`` says when more exist).
 MAX_LISTED_TIES = 100
-
-
-# ====================================================================== exact integer algebra
-def _bareiss_det(rows: list[list[int]]) -> int:
-    """The exact determinant of a square integer matrix (fraction-free Gaussian elimination)."""
-    a = [list(r) for r in rows]
-    n = len(a)
-    if n == 0:
-        return 1
-    sign, prev = 1, 1
-    for k in range(n - 1):
-        if a[k][k] == 0:
-            swap = next((i for i in range(k + 1, n) if a[i][k] != 0), None)
-            if swap is None:
-                return 0
-            a[k], a[swap] = a[swap], a[k]
-            sign = -sign
-        pivot = a[k][k]
-        for i in range(k + 1, n):
-            aik = a[i][k]
-            row_i, row_k = a[i], a[k]
-            for j in range(k + 1, n):
-                row_i[j] = (row_i[j] * pivot - aik * row_k[j]) // prev
-        prev = pivot
-    return sign * a[n - 1][n - 1]
-
-
-def _solve_exact(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction]:
-    """The unique solution of a nonsingular square system, in exact rationals."""
-    n = len(matrix)
-    a = [list(map(Fraction, row)) + [Fraction(rhs[i])] for i, row in enumerate(matrix)]
-    for col in range(n):
-        pivot = next(i for i in range(col, n) if a[i][col] != 0)
-        a[col], a[pivot] = a[pivot], a[col]
-        inv = 1 / a[col][col]
-        a[col] = [v * inv for v in a[col]]
-        for i in range(n):
-            if i != col and a[i][col] != 0:
-                factor = a[i][col]
-                a[i] = [vi - factor * vc for vi, vc in zip(a[i], a[col])]
-    return [a[i][n] for i in range(n)]
-
-
-def _pivots(columns: list[list[Fraction]], n_rows: int) -> tuple[list[int], list[int]]:
-    """Exact row reduction of the matrix with the given columns: (pivot columns, pivot rows)."""
-    a = [[Fraction(columns[c][i]) for c in range(len(columns))] for i in range(n_rows)]
-    rows = list(range(n_rows))
-    pivot_cols, pivot_rows, r = [], [], 0
-    for c in range(len(columns)):
-        found = next((i for i in range(r, n_rows) if a[i][c] != 0), None)
-        if found is None:
-            continue
-        a[r], a[found] = a[found], a[r]
-        rows[r], rows[found] = rows[found], rows[r]
-        for i in range(r + 1, n_rows):
-            if a[i][c] != 0:
-                f = a[i][c] / a[r][c]
-                a[i] = [vi - f * vr for vi, vr in zip(a[i], a[r])]
-        pivot_cols.append(c)
-        pivot_rows.append(rows[r])
-        r += 1
-    return pivot_cols, pivot_rows
-
-
-def _null_line(rows: list[list[int]]) -> tuple[int, ...] | None:
-    """The primitive integer generator of the null line of a d x (d+1) integer matrix of rank d
-    (the generalised cross product, by cofactors), or None when the rank is below d."""
-    width = len(rows[0])
-    vec = [(-1) ** j * _bareiss_det([[r[c] for c in range(width) if c != j] for r in rows]) for j in range(width)]
-    g = reduce(math.gcd, (abs(v) for v in vec), 0)
-    if g == 0:
-        return None
-    return tuple(v // g for v in vec)
-
-
-def _integer_row(values: Sequence[Fraction]) -> list[int]:
-    """The row scaled by the lcm of its denominators (same plane, integer normal)."""
-    lcm = reduce(lambda a, b: a * b // math.gcd(a, b), (Fraction(v).denominator for v in values), 1)
-    return [int(Fraction(v) * lcm) for v in values]
 
 
 def _sign(v) -> int:
@@ -240,11 +161,11 @@ def _build_system(dataset: Dataset, count_bias: bool) -> _System:
     X_t = [list(row) + [Fraction(1)] for row in dataset.X_exact]
     penalised = tuple(range(d)) + ((d,) if count_bias else ())
     unit = [[int(j == c) for c in range(d + 1)] for j in penalised]
-    planes = [_integer_row(row) for row in X_t] + unit
+    planes = [integer_row(row) for row in X_t] + unit
     anchor = anchor_point(dataset) if dataset.skip else None
     rays: dict[tuple[int, ...], None] = {}
     for subset in itertools.combinations(range(len(planes)), d):
-        line = _null_line([planes[i] for i in subset])
+        line = null_vector([planes[i] for i in subset])
         if line is None:
             continue
         for rho in (line, tuple(-v for v in line)):
@@ -260,17 +181,17 @@ def _build_system(dataset: Dataset, count_bias: bool) -> _System:
          for rho in rays_t], dtype=np.int8).reshape(len(rays_t), n + len(penalised))
     columns = [[max(Fraction(0), sum(xc * rc for xc, rc in zip(x, rho))) for x in X_t] for rho in rays_t]
     affine = _affine_columns(dataset)
-    kept, _ = _pivots(affine, n)
+    kept, _ = pivots([[col[i] for col in affine] for i in range(n)])
     affine_kept = [affine[c] for c in kept]
     full = affine_kept + columns
-    _, basis_rows = _pivots(full, n)
+    _, basis_rows = pivots([[col[i] for col in full] for i in range(n)])
     y = list(dataset.y_exact)
-    _, with_y_rows = _pivots(full + [y], n)
+    _, with_y_rows = pivots([[col[i] for col in full] + [y[i]] for i in range(n)])
     if len(with_y_rows) > len(basis_rows):
         raise SparsestError(f"{dataset.name}: no network of this form interpolates the data")
     matrix = []
     for i in sorted(basis_rows):
-        matrix.append(tuple(_integer_row([col[i] for col in full] + [y[i]])))
+        matrix.append(tuple(integer_row([col[i] for col in full] + [y[i]])))
     return _System(dataset, penalised, rays_t, sign_vectors, tuple(kept), tuple(sorted(basis_rows)),
                    tuple(matrix))
 
@@ -304,7 +225,7 @@ def _determinants(system: _System, combos: np.ndarray) -> np.ndarray:
         zero_row = np.any(np.all(mats == 0, axis=2), axis=1)  # a zero row: exactly singular
         dets[doubtful & zero_row] = 0.0
         for b in np.flatnonzero(doubtful & ~zero_row):
-            exact = _bareiss_det([[system.matrix[i][c] for c in cols[b]] for i in range(len(system.matrix))])
+            exact = integer_determinant([[system.matrix[i][c] for c in cols[b]] for i in range(len(system.matrix))])
             dets[b] = float(exact)
         out[start:start + chunk] = dets
     return out
@@ -554,7 +475,7 @@ def _exact_vertex(catalogue: VertexCatalogue, vertex: int, groups: Sequence[Sequ
     cols = list(range(n_aff)) + [n_aff + a for a in basis]
     square = [[Fraction(row[c]) for c in cols] for row in system.matrix]
     rhs = [Fraction(row[-1]) for row in system.matrix]
-    solution = _solve_exact(square, rhs) if square else []
+    solution = solve(square, rhs) if square else []
     g_exact, c_basis = solution[:n_aff], dict(zip(basis, solution[n_aff:]))
     support = {a for a, c in c_basis.items() if c != 0}
     if support != set(np.flatnonzero(catalogue.vertices.support[vertex]).tolist()):

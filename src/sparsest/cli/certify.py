@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import sys
 from pathlib import Path
 
 from tabulate import tabulate
 
 from sparsest.exact.certify import METHODS, certify
-from sparsest.core.dataset import load_dataset
+from sparsest.cli.main import error_line, load_instance
+from sparsest.core.dataset import DEFAULT_COLLINEAR_TOL
 from sparsest.errors import SparsestError
 from sparsest.exact.milp import OBJECTIVES, SOLVERS
 from sparsest.core.network import Network
@@ -44,33 +47,66 @@ def register(subparsers) -> None:
                         help="a feasible network (JSON: the certify schema, or an output with a 'network' key)")
     parser.add_argument("--max-patterns", type=int, default=DEFAULT_MAX_PATTERNS, metavar="N",
                         help=f"refuse instances with more activation sets than this (default {DEFAULT_MAX_PATTERNS})")
+    parser.add_argument("--collinear-tol", type=_nonnegative_float, default=DEFAULT_COLLINEAR_TOL, metavar="T",
+                        help="1-D closed form: when the exact answer on the data as written is not faithful in "
+                             "float64 (e.g. decimals rounded from a piecewise-linear function) or needs more "
+                             "neurons than the interpolation tolerance does, slope changes below T x the largest "
+                             "data slope count as zero and the certificate answers the problem within the "
+                             f"interpolation tolerance, with proven bounds (default {DEFAULT_COLLINEAR_TOL:g}; "
+                             "0: the exact problem only)")
     parser.add_argument("--json", action="store_true",
-                        help="print the certificate as JSON (a list for several files)")
+                        help="print the certificate as JSON (a list for several files; a file that fails is "
+                             "{\"file\": ..., \"error\": ...})")
     parser.set_defaults(handler=run)
 
 
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
 def run(args) -> int:
-    datasets = []
-    for path in args.files:
-        dataset = load_dataset(path)
-        if args.output_bias and (dataset.skip if args.skip is None else args.skip):
-            raise SparsestError(f"{path}: --output-bias applies to networks without the skip term; add --no-skip")
-        datasets.append(dataset.with_options(skip=args.skip, output_bias=args.output_bias or None))
+    """Certify every file on its own: a file that fails gets its own one-line error (stderr, and an
+    {"file", "error"} object in --json) and the others still get their results; exit 2 if any failed."""
     start = None if args.start is None else read_start(args.start)
-    certificates = [
-        certify(dataset, method=args.method, objective=args.objective, count_bias=args.count_bias,
-                box=args.box, time_limit=args.time_limit, solver=args.solver, start=start,
-                max_patterns=args.max_patterns)
-        for dataset in datasets
-    ]
+    results = []  # (path, certificate or None, error line or None)
+    for path in args.files:
+        try:
+            results.append((path, _certify_file(path, args, start), None))
+        except SparsestError as err:
+            line = error_line(path, err)
+            print(f"sparsest: error: {line}", file=sys.stderr)
+            results.append((path, None, line))
+    certificates = [c for _, c, _ in results if c is not None]
+    failed = len(results) - len(certificates)
     if args.json:
-        objects = [c.to_json() for c in certificates]
-        print(json.dumps(objects[0] if len(objects) == 1 else objects, indent=2))
-    elif len(certificates) == 1:
-        print(summary(certificates[0]))
+        objects = [c.to_json() if c is not None else {"file": path, "error": line} for path, c, line in results]
+        if len(objects) > 1:
+            print(json.dumps(objects, indent=2))
+        elif certificates:
+            print(json.dumps(objects[0], indent=2))
+    elif len(results) == 1:
+        if certificates:
+            print(summary(certificates[0]))
     else:
-        print(table(certificates))
-    return 0
+        print(table(results))
+    return 2 if failed else 0
+
+
+def _certify_file(path: str, args, start):
+    dataset = load_instance(path)
+    if args.output_bias and (dataset.skip if args.skip is None else args.skip):
+        raise SparsestError(f"{path}: --output-bias applies to networks without the skip term; add --no-skip")
+    dataset = dataset.with_options(skip=args.skip, output_bias=args.output_bias or None,
+                                   collinear_tol=args.collinear_tol)
+    return certify(dataset, method=args.method, objective=args.objective, count_bias=args.count_bias,
+                   box=args.box, time_limit=args.time_limit, solver=args.solver, start=start,
+                   max_patterns=args.max_patterns)
 
 
 def read_start(path: str) -> Network:
@@ -103,10 +139,16 @@ def summary(c) -> str:
     measure = c.objective + (" (biases counted)" if c.count_bias and c.objective == "parameters" else "")
     if c.status == "optimal":
         verdict = f"optimal {c.upper_bound} (proven)"
+    elif c.method == "closed-form" and c.lower_bound == c.upper_bound and not c.recheck.interpolates:
+        verdict = (f"{c.upper_bound} (proven in exact rationals; the float64 network below misses the "
+                   "tolerance: unverified in float64)")
     else:
         verdict = f"{c.status}: between {_number(c.lower_bound)} and {_number(c.upper_bound)}"
     lines = [f"{c.instance}: N={c.n_points}, d={c.dim}, {options}",
              f"  {measure}: {verdict}  [{c.method}, {c.seconds:.2f} s]"]
+    if c.assumptions.get("problem") == "within tolerance":
+        lines.append(f"  problem: within the interpolation tolerance {c.assumptions['tolerances']['interpolation']:.3g}"
+                     f" (the data as written, exactly, needs {c.assumptions.get('exact_neurons')} neurons: proven)")
     if c.recheck is not None:
         lines.append(f"  network: {c.neurons} neurons, {c.parameters} parameters, max |f(x_i) - y_i| = "
                      f"{c.max_abs_residual:.3g} (tolerance {c.recheck.tolerance:.3g})")
@@ -118,10 +160,15 @@ def summary(c) -> str:
     return "\n".join(lines)
 
 
-def table(certificates) -> str:
-    """One row per certificate."""
-    rows = [[c.instance, c.n_points, c.dim, c.method, c.status, _number(c.neurons), _number(c.parameters),
-             f"[{_number(c.lower_bound)}, {_number(c.upper_bound)}]", _number(c.max_abs_residual),
-             f"{c.seconds:.2f}"] for c in certificates]
+def table(results) -> str:
+    """One row per file: its certificate, or "error" (the message went to stderr)."""
+    rows = []
+    for path, c, _ in results:
+        if c is None:
+            rows.append([path, "-", "-", "-", "error", "-", "-", "-", "-", "-"])
+            continue
+        rows.append([c.instance, c.n_points, c.dim, c.method, c.status, _number(c.neurons), _number(c.parameters),
+                     f"[{_number(c.lower_bound)}, {_number(c.upper_bound)}]", _number(c.max_abs_residual),
+                     f"{c.seconds:.2f}"])
     headers = ["instance", "N", "d", "method", "status", "neurons", "parameters", "bounds", "residual", "seconds"]
     return tabulate(rows, headers=headers)

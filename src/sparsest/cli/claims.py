@@ -8,7 +8,7 @@ import math
 
 from tabulate import tabulate
 
-from sparsest.core.dataset import load_dataset
+from sparsest.cli.main import load_instance
 from sparsest.errors import SparsestError
 
 
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     # build the command line, which every other command shares.
     from sparsest.claims.checks import check_claims
 
-    dataset = load_dataset(args.file)
+    dataset = load_instance(args.file)
     report = check_claims(dataset, p_grid=parse_grid(args.p_grid), box=args.box, time_limit=args.time_limit)
     if args.json:
         print(json.dumps(report.to_json(), indent=1))

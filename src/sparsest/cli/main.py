@@ -17,6 +17,23 @@ from sparsest.errors import SparsestError
 COMMANDS = ("certify", "train", "compare", "claims")
 
 
+def load_instance(path: str):
+    """:func:`sparsest.load_dataset`, with every notice of the loader (merged points, text read as
+    numbers, CSV layout) printed to stderr as ``sparsest: notice: PATH: ...`` lines."""
+    from sparsest.core.dataset import load_dataset
+
+    dataset = load_dataset(path)
+    for notice in dataset.notices:
+        print(f"sparsest: notice: {path}: {notice}", file=sys.stderr)
+    return dataset
+
+
+def error_line(path: str, err: Exception) -> str:
+    """The one-line message of an error about the file ``path`` (the path said once, first)."""
+    message = str(err)
+    return message if message.startswith(str(path)) else f"{path}: {message}"
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line on stderr (exit 2), like every other error."""
 

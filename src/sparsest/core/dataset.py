@@ -9,6 +9,7 @@ exact checks (collinearity, rational residuals) never depend on a rounding.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from sparsest.core.rational import MAX_DECIMAL_EXPONENT, MAX_TEXT_LENGTH, to_fraction
 from sparsest.errors import SparsestError
 
 #: Relative interpolation tolerance of SPEC 6: max |f(x_i) - y_i| <= 1e-7 * max(1, max |y|).
@@ -25,34 +27,15 @@ INTERPOLATION_RTOL = 1e-7
 #: Relative counting tolerance: a neuron (path weight) is active when its contribution on the data
 #: (its magnitude) exceeds 1e-9 * max(1, max |y|). Reported with every count.
 COUNT_RTOL = 1e-9
-
-
-def _exact(value: Any, where: str) -> Fraction:
-    """Return ``value`` as an exact rational, or raise a one-line error naming ``where``."""
-    if isinstance(value, bool):
-        raise SparsestError(f"{where}: expected a number, got a boolean ({value!r})")
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return Fraction(int(value))
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(float(value)):
-            raise SparsestError(f"{where}: {value!r} is not a finite number")
-        return Fraction(float(value))
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            number = Fraction(text)
-        except (ValueError, ZeroDivisionError):
-            try:
-                number = float(text)
-            except ValueError:
-                raise SparsestError(f"{where}: {value!r} is not a number") from None
-            if not math.isfinite(number):
-                raise SparsestError(f"{where}: {value!r} is not a finite number") from None
-            return Fraction(number)
-        return number
-    raise SparsestError(f"{where}: expected a number, got {type(value).__name__} ({value!r})")
+#: Every |x_ij| and |y_i| must be at most this. Beyond it the float LPs stop deciding reliably
+#: (HiGHS reads bounds >= 1e20 as infinite and distrusts matrix entries >= 1e15, and the big-M and
+#: box grow with the data's slopes), and float64 products of data values can overflow.
+MAX_ABS_VALUE = 1e12
+_MAX_ABS_INT = int(MAX_ABS_VALUE)
+#: Default relative slope-change threshold of the 1-D closed form's "within tolerance" answer
+#: (docs/math.md §4, :func:`sparsest.exact.closed_form.sparsest_interpolant`): well above the
+#: rounding of decimals written from a piecewise-linear function, far below real slope changes.
+DEFAULT_COLLINEAR_TOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -67,7 +50,10 @@ class Dataset:
     output_bias : whether networks carry an output bias c alone (ignored when ``skip``).
     name, description, source : provenance, as written in the instance file.
     optimum : proven optima recorded with the instance, e.g. ``{"neurons": 3}`` (may be empty).
-    notices : messages about changes made while loading (merged repeated points).
+    notices : messages about changes made while loading (merged repeated points, text read as
+        numbers, CSV layout), one line each.
+    collinear_tol : the 1-D closed form's slope-change threshold for its "within tolerance"
+        answer (0: exact only); see :func:`sparsest.exact.closed_form.sparsest_interpolant`.
     """
 
     X: np.ndarray
@@ -81,6 +67,7 @@ class Dataset:
     source: str = ""
     optimum: dict = field(default_factory=dict)
     notices: tuple[str, ...] = ()
+    collinear_tol: float = DEFAULT_COLLINEAR_TOL
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -118,13 +105,17 @@ class Dataset:
                 raise SparsestError(
                     f"X is ragged: row {i} has {len(row)} values, row 0 has {dim}"
                 )
-        X_exact = [tuple(_exact(v, f"X[{i}][{j}]") for j, v in enumerate(row)) for i, row in enumerate(rows)]
-        y_exact = [_exact(v, f"y[{i}]") for i, v in enumerate(targets)]
-        X_exact, y_exact, notices = _merge_repeated(X_exact, y_exact)
+        X_exact = [tuple(_exact(v, "X", i, j) for j, v in enumerate(row)) for i, row in enumerate(rows)]
+        y_exact = [_exact(v, "y", i) for i, v in enumerate(targets)]
+        notices = _text_notice(rows, targets)
+        _check_range(X_exact, y_exact)
+        X_float = np.array([[float(v) for v in row] for row in X_exact], dtype=np.float64).reshape(len(X_exact), dim)
+        X_exact, y_exact, X_float, merged = _merge_repeated(X_exact, y_exact, X_float)
+        notices += merged
         if skip is None:
             skip = dim == 1
         return cls(
-            X=np.array([[float(v) for v in row] for row in X_exact], dtype=np.float64).reshape(len(X_exact), dim),
+            X=X_float,
             y=np.array([float(v) for v in y_exact], dtype=np.float64),
             X_exact=tuple(X_exact),
             y_exact=tuple(y_exact),
@@ -137,15 +128,17 @@ class Dataset:
             notices=tuple(notices),
         )
 
-    def with_options(self, *, skip: bool | None = None, output_bias: bool | None = None) -> "Dataset":
+    def with_options(self, *, skip: bool | None = None, output_bias: bool | None = None,
+                     collinear_tol: float | None = None) -> "Dataset":
         """Return the same data with the network options changed (None keeps the current one)."""
         new_skip = self.skip if skip is None else bool(skip)
         new_bias = self.output_bias if output_bias is None else bool(output_bias)
-        return Dataset(
-            X=self.X, y=self.y, X_exact=self.X_exact, y_exact=self.y_exact,
-            skip=new_skip, output_bias=new_bias and not new_skip, name=self.name,
-            description=self.description, source=self.source, optimum=self.optimum,
-            notices=self.notices,
+        if collinear_tol is not None and (isinstance(collinear_tol, bool) or not isinstance(collinear_tol, (int, float))
+                                          or not math.isfinite(collinear_tol) or collinear_tol < 0):
+            raise SparsestError(f"the collinear tolerance must be a finite number >= 0, got {collinear_tol!r}")
+        return dataclasses.replace(
+            self, skip=new_skip, output_bias=new_bias and not new_skip,
+            collinear_tol=self.collinear_tol if collinear_tol is None else float(collinear_tol),
         )
 
     # ------------------------------------------------------------------ derived quantities
@@ -231,25 +224,84 @@ def _flat_of(y: Any, name: str) -> list[Any]:
     return list(y)
 
 
-def _merge_repeated(X_exact, y_exact):
-    """Merge points that repeat exactly; refuse a repeated x with two different targets."""
-    first_index: dict[tuple, int] = {}
-    keep_X, keep_y, notices = [], [], []
-    for i, (x, t) in enumerate(zip(X_exact, y_exact)):
-        if x in first_index:
-            j = first_index[x]
-            if keep_y[j] != t:
-                shown = ", ".join(str(float(v)) for v in x)
-                raise SparsestError(
-                    f"point x=({shown}) appears twice with different targets "
-                    f"({float(keep_y[j])} and {float(t)}): no function can fit both"
-                )
-            notices.append(f"merged repeated point {i} into an earlier one with the same x and y")
-            continue
-        first_index[x] = len(keep_X)
-        keep_X.append(x)
-        keep_y.append(t)
-    return keep_X, keep_y, notices
+def _exact(value: Any, name: str, i: int, j: int | None = None) -> Fraction:
+    """:func:`to_fraction` of X[i][j] or y[i], with the fast path for values already exact."""
+    if type(value) is Fraction:
+        return value
+    if type(value) is int:
+        return Fraction(value)
+    return to_fraction(value, f"{name}[{i}]" if j is None else f"{name}[{i}][{j}]")
+
+
+def _merge_repeated(X_exact, y_exact, X_float):
+    """Merge points that repeat exactly (one notice); refuse a repeated x with two different targets,
+    and two different points that are the same point in float64 (every float method sees one).
+
+    Exact repeats are also float repeats, so only the rows that repeat in float64 are compared
+    exactly: O(N log N) with few exact comparisons."""
+    n = len(X_exact)
+    order = np.lexsort(X_float.T[::-1]) if n > 1 else np.arange(n)
+    same_as_previous = np.all(X_float[order[1:]] == X_float[order[:-1]], axis=1) if n > 1 else np.zeros(0, bool)
+    repeats = np.concatenate([[False], same_as_previous])
+    run_start = np.maximum.accumulate(np.where(repeats, 0, np.arange(n)))  # lexsort is stable:
+    drop = set()                                                             # the run's first is earliest
+    for position in np.flatnonzero(repeats):
+        i, j = int(order[run_start[position]]), int(order[position])
+        if X_exact[i] != X_exact[j]:
+            raise SparsestError(
+                f"points {i} and {j} differ (x=({_show_point(X_exact[i])}) and ({_show_point(X_exact[j])})) "
+                "but are the same point in float64: round or rescale the data"
+            )
+        if y_exact[i] != y_exact[j]:
+            raise SparsestError(
+                f"point x=({_show_point(X_exact[i])}) appears twice with different targets "
+                f"({_show(y_exact[i])} and {_show(y_exact[j])}): no function can fit both"
+            )
+        drop.add(j)
+    if not drop:
+        return X_exact, y_exact, X_float, []
+    merged = sorted(drop)
+    keep = np.setdiff1d(np.arange(n), merged)
+    listed = ", ".join(map(str, merged[:5])) + (", ..." if len(merged) > 5 else "")
+    notice = (f"merged {len(merged)} repeated point(s) (same x and y as an earlier one; "
+              f"input rows {listed}, counted from 0): N = {len(keep)} distinct points")
+    return [X_exact[i] for i in keep], [y_exact[i] for i in keep], X_float[keep], [notice]
+
+
+def _text_notice(rows, targets) -> list[str]:
+    """One notice when numbers were given as text (e.g. "0" in JSON) and read as numbers."""
+    texts = [(f"X[{i}][{j}]", v) for i, row in enumerate(rows) for j, v in enumerate(row) if isinstance(v, str)]
+    texts += [(f"y[{i}]", v) for i, v in enumerate(targets) if isinstance(v, str)]
+    if not texts:
+        return []
+    where, value = texts[0]
+    return [f"{len(texts)} value(s) written as text were read as numbers (first: {where} = {value!r})"]
+
+
+def _check_range(X_exact, y_exact) -> None:
+    """Refuse values beyond :data:`MAX_ABS_VALUE` in magnitude (one line naming the first one)."""
+    for name, values in (("y", [(v,) for v in y_exact]), ("X", X_exact)):
+        for i, row in enumerate(values):
+            for j, v in enumerate(row):
+                if abs(v.numerator) > _MAX_ABS_INT * v.denominator:
+                    where = f"y[{i}]" if name == "y" else f"X[{i}][{j}]"
+                    raise SparsestError(
+                        f"{where} = {_show(v)} is beyond the supported range |value| <= {MAX_ABS_VALUE:.0e} "
+                        "(the float LPs and the re-check are not reliable there): rescale the data"
+                    )
+
+
+def _show(value: Fraction) -> str:
+    """A short decimal form of an exact rational (also beyond the float64 range)."""
+    try:
+        return repr(float(value))
+    except OverflowError:
+        digits = len(str(abs(value.numerator) // value.denominator)) - 1
+        return f"{'-' if value < 0 else ''}~1e+{digits}"
+
+
+def _show_point(x) -> str:
+    return ", ".join(_show(v) for v in x)
 
 
 # ---------------------------------------------------------------------- files
@@ -278,11 +330,13 @@ def load_dataset(path: str | Path) -> Dataset:
 def _load_json(path: Path) -> Dataset:
     try:
         text = path.read_text()
-        raw = json.loads(text, parse_float=Fraction, parse_constant=_reject_constant)
+        raw = json.loads(text, parse_float=_json_number, parse_int=_json_int, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         raise SparsestError(f"{path}: malformed JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
     except UnicodeDecodeError:
         raise SparsestError(f"{path}: not a text file") from None
+    except RecursionError:
+        raise SparsestError(f"{path}: malformed JSON (nested too deeply)") from None
     except SparsestError as err:
         raise SparsestError(f"{path}: {err}") from None
     if not isinstance(raw, dict):
@@ -308,28 +362,99 @@ def _load_json(path: Path) -> Dataset:
         raise SparsestError(f"{path}: {err}") from None
 
 
+def _json_number(token: str) -> Fraction:
+    """A JSON number token (-?digits[.digits][(e|E)[+-]digits], as json guarantees) read exactly:
+    the decimal it spells, as a Fraction. Tokens too long or with too large an exponent to expand
+    are refused (see :func:`sparsest.core.rational.to_fraction`)."""
+    mantissa, _, exponent = token.replace("E", "e").partition("e")
+    whole, _, decimals = mantissa.partition(".")
+    power = (int(exponent) if exponent else 0) - len(decimals)
+    if len(token) > MAX_TEXT_LENGTH or abs(power) > MAX_DECIMAL_EXPONENT:
+        return to_fraction(token, "a number")  # raises the one-line error
+    digits = int(whole + decimals)
+    return Fraction(digits * 10 ** power) if power >= 0 else Fraction(digits, 10 ** -power)
+
+
+def _json_int(token: str) -> int:
+    """A JSON integer token; refused beyond :data:`MAX_TEXT_LENGTH` digits (before it is expanded)."""
+    if len(token) > MAX_TEXT_LENGTH:
+        return to_fraction(token, "a number")  # raises the one-line error
+    return int(token)
+
+
 def _reject_constant(token: str):
     raise SparsestError(f"{token} is not a finite number")
 
 
+#: Column separators recognised in CSV files, in order of preference.
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
 def _load_csv(path: Path) -> Dataset:
+    """A CSV instance: the last column is y, the others x. The delimiter (one of
+    :data:`CSV_DELIMITERS`, else runs of spaces) is detected from the lines; a first row that is
+    all numbers is data, not a header. Both are reported as notices when they are not the default."""
     try:
-        with path.open(newline="") as handle:
-            table = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
     except UnicodeDecodeError:
         raise SparsestError(f"{path}: not a text file") from None
-    if len(table) < 2:
-        raise SparsestError(f"{path}: a CSV instance needs a header row and at least one data row")
-    header, body = table[0], table[1:]
-    if len(header) < 2:
-        raise SparsestError(f"{path}: the header needs at least two columns (x ... and y last)")
-    for i, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise SparsestError(f"{path}: line {i} has {len(row)} columns, the header has {len(header)}")
+    if not lines:
+        raise SparsestError(f"{path}: the CSV file is empty: it needs rows of x ... y")
+    delimiter = _detect_delimiter(lines)
+    if delimiter is None:
+        table = [line.split() for line in lines]
+    else:
+        table = [row for row in csv.reader(lines, delimiter=delimiter)]
+    notices = []
+    if delimiter != ",":
+        notices.append(f"columns separated by {_DELIMITER_NAMES.get(delimiter, repr(delimiter))}")
+    width = len(table[0])
+    if width < 2:
+        raise SparsestError(
+            f"{path}: line 1 has one column; a CSV instance needs x ... and y last, separated by one of "
+            "',' ';' tab '|' or spaces"
+        )
+    if _all_numbers(table[0]):
+        body, first_line = table, 1
+        notices.append("the first row is numbers, so it is read as data (no header row)")
+    else:
+        body, first_line = table[1:], 2
+    if not body:
+        raise SparsestError(f"{path}: a CSV instance needs at least one data row after the header")
+    for i, row in enumerate(body, start=first_line):
+        if len(row) != width:
+            raise SparsestError(f"{path}: line {i} has {len(row)} columns, line 1 has {width}")
     try:
-        X = [[_exact(cell, f"line {i} column {j + 1}") for j, cell in enumerate(row[:-1])] for i, row in enumerate(body, start=2)]
-        y = [_exact(row[-1], f"line {i} column {len(row)}") for i, row in enumerate(body, start=2)]
-        return Dataset.from_arrays(X, y, name=path.stem, source=str(path))
+        X = [[to_fraction(cell, f"line {i} column {j + 1}") for j, cell in enumerate(row[:-1])]
+             for i, row in enumerate(body, start=first_line)]
+        y = [to_fraction(row[-1], f"line {i} column {len(row)}") for i, row in enumerate(body, start=first_line)]
+        data = Dataset.from_arrays(X, y, name=path.stem, source=str(path))
     except SparsestError as err:
         raise SparsestError(f"{path}: {err}") from None
+    return dataclasses.replace(data, notices=tuple(notices) + data.notices)
 
+
+_DELIMITER_NAMES = {";": "semicolons", "\t": "tabs", "|": "'|'", None: "spaces"}
+
+
+def _detect_delimiter(lines: list[str]) -> str | None:
+    """The first of :data:`CSV_DELIMITERS` that splits the first lines into equal numbers (>= 2)
+    of columns; None for whitespace-separated columns; ',' when nothing fits (the error then names it)."""
+    sample = lines[:50]
+    for delimiter in CSV_DELIMITERS:
+        widths = {len(row) for row in csv.reader(sample, delimiter=delimiter)}
+        if len(widths) == 1 and widths.pop() >= 2:
+            return delimiter
+    widths = {len(line.split()) for line in sample}
+    if len(widths) == 1 and widths.pop() >= 2:
+        return None
+    return ","
+
+
+def _all_numbers(cells: list[str]) -> bool:
+    try:
+        for cell in cells:
+            to_fraction(cell)
+    except SparsestError:
+        return False
+    return True

@@ -112,6 +112,10 @@ class Network:
         """Neurons whose contribution |v_k relu(w_k . x_i + b_k)| exceeds ``tol`` at some data point."""
         if self.width == 0:
             return np.zeros(0, dtype=bool)
+        X = np.asarray(X, dtype=np.float64).reshape(-1, self.dim)
+        if self.dim == 1 and len(X):
+            # w x + b is monotone in x (also in float64), so |v relu(w x + b)| peaks at an end point
+            X = np.array([[X[:, 0].min()], [X[:, 0].max()]])
         return np.max(np.abs(self.neuron_outputs(X)), axis=0) > tol
 
     def count_neurons(self, X: np.ndarray, tol: float) -> int:

@@ -205,24 +205,22 @@ def _closed_form(dataset, objective, count_bias, box, t0) -> Certificate | None:
         return None
     check = recheck(network, dataset, count_bias=count_bias)
     value = check.neurons if objective == "neurons" else check.parameters
-    proven = check.interpolates and value == result.knots
+    proven = check.interpolates and value == result.lower_bound
     assumptions = {
         **_options(dataset, count_bias),
         "bound": "closed-form",
-        "why": "SPEC 4: the minimum number of neurons of a 1-D interpolant with the skip term is the sum "
-               "over runs of equal discrete curvature of ceil(run length / 2) (Debarre, Denoyelle, Unser, "
-               "Fageot 2022), computed in exact rationals; each neuron has one path weight, so parameters "
-               "equal neurons",
+        "why": result.why,
         "box": box,
-        "tolerances": {**_tolerances(dataset), "collinearity": "exact"},
+        "tolerances": {**_tolerances(dataset), "collinearity": result.collinear_tol or "exact"},
+        "problem": result.problem, "exact_neurons": result.exact_knots,
         "solver_status": "closed form",
     }
     return Certificate(
         instance=dataset.name, n_points=dataset.n_points, dim=dataset.dim, objective=objective,
         count_bias=count_bias, method="closed-form", status="optimal" if proven else "unverified",
-        lower_bound=result.knots, upper_bound=value, network=network, recheck=check,
+        lower_bound=result.lower_bound, upper_bound=value, network=network, recheck=check,
         seconds=time.monotonic() - t0, assumptions=assumptions, box=box,
-        box_touched=None if box is None else False,
+        box_touched=None if box is None else False, notes=dataset.notices + result.notes,
     )
 
 
@@ -300,7 +298,7 @@ def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, sta
 def _certificate(dataset, objective, count_bias, method, status, lower, network, assumptions, t0, *,
                  solver=None, box=None, nodes=None, n_lps=None, n_patterns=None, notes=()) -> Certificate:
     """Re-check ``network`` and state only what it and ``lower`` support."""
-    notes = list(notes)
+    notes = list(dataset.notices) + list(notes)
     check = upper = None
     if network is not None:
         check = recheck(network, dataset, count_bias=count_bias)

@@ -43,16 +43,18 @@ Cost: O(N log N) (one sort, then linear passes).
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
-from numbers import Rational
 from typing import Any, Sequence
 
 import numpy as np
 
 from sparsest.core.dataset import Dataset
+from sparsest.core.rational import to_fraction
 from sparsest.errors import SparsestError
 from sparsest.core.network import Network
+from sparsest.core.recheck import EXACT_CHECK_LIMIT, SortedPass1D, recheck
 
 __all__ = [
     "ClosedFormResult",
@@ -67,18 +69,28 @@ _NEEDS_1D = "the closed form needs 1-D data with the skip term"
 
 @dataclass(frozen=True)
 class ClosedFormResult:
-    """The sparsest 1-D interpolant with skip term (SPEC 4).
+    """The sparsest 1-D interpolant with skip term (docs/math.md §4), and which problem it answers.
 
-    knots : K = sum over runs of ceil(run length / 2), the proven minimum number of neurons.
+    problem : "exact" (interpolate the data as written, in exact rationals) or "within tolerance"
+        (max_i |f(x_i) - y_i| <= ``tolerance``); see :func:`sparsest_interpolant`.
+    knots : the number of neurons of ``network``: for "exact" the proven minimum, for "within
+        tolerance" an upper bound (attained by ``network``).
+    lower_bound : a proven lower bound for ``problem`` (== knots for "exact"; proven optimal when
+        equal to ``knots``).
+    exact_knots : K_exact = sum over runs of ceil(run length / 2), the proven minimum number of
+        neurons of an exact interpolant of the data as written (always computed).
     network : a Network with one right-facing neuron per knot (w_k > 0, knot t_k = -b_k / w_k),
-        skip term a (shape (1,)) and c set; ``count_neurons(X, count_tol) == knots`` and it
-        interpolates to ``dataset.interpolation_tol`` in float64 (both checked before returning).
-    runs : (start, end, sign) per run: first and last interior point (inclusive, positions in
-        the data sorted by x) and the common curvature sign.
-    collinear_tol : the relative tolerance under which a curvature counted as 0 (0.0 = exact).
+        skip term a (shape (1,)) and c set; it counts ``knots`` neurons at the counting tolerance
+        and interpolates to ``dataset.interpolation_tol`` in float64 (checked before returning).
+    runs : (start, end, sign) per run of the construction: first and last interior point
+        (inclusive, positions in the data sorted by x) and the common curvature sign.
+    collinear_tol : the relative slope-change threshold under which a curvature counted as 0
+        (0.0 = exact).
+    tolerance : the interpolation tolerance of the "within tolerance" problem (0.0 for "exact").
     knot_positions : the knots t_k in exact rationals, increasing.
     slope_changes : delta_k, the slope change at t_k, in exact rationals.
     order : the permutation that sorts the dataset's points by x (position -> dataset index).
+    notes : what was done to reach the answer (thresholds lowered, knots dropped), one line each.
     """
 
     knots: int
@@ -88,29 +100,31 @@ class ClosedFormResult:
     knot_positions: tuple[Fraction, ...] = ()
     slope_changes: tuple[Fraction, ...] = ()
     order: tuple[int, ...] = ()
+    problem: str = "exact"
+    lower_bound: int = 0
+    exact_knots: int = 0
+    tolerance: float = 0.0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def why(self) -> str:
+        """One sentence: why ``lower_bound`` holds for ``problem``."""
+        if self.problem == "exact":
+            return ("docs/math.md §4: the minimum number of neurons of a 1-D interpolant with the skip term "
+                    "is the sum over runs of equal discrete curvature of ceil(run length / 2) (Debarre, "
+                    "Denoyelle, Unser, Fageot 2022), computed in exact rationals on the data as written; "
+                    "each neuron has one path weight, so parameters equal neurons")
+        return (f"within the interpolation tolerance {self.tolerance:.3g}: the network (slope changes below "
+                f"{self.collinear_tol:.3g} x the largest data slope dropped) is an upper bound; the lower "
+                "bound counts the fewest runs of consecutive points each within the tolerance of one line, "
+                f"minus one; the exact data needs {self.exact_knots} (proven, exact rationals)")
 
 
 # ---------------------------------------------------------------------- exact inputs
-def _as_fraction(value: Any, where: str) -> Fraction:
-    if isinstance(value, bool):
-        raise SparsestError(f"{where}: expected a number, got a boolean")
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return Fraction(int(value))
-    if isinstance(value, Rational):
-        return Fraction(value.numerator, value.denominator)
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(float(value)):
-            raise SparsestError(f"{where}: {value!r} is not a finite number")
-        return Fraction(float(value))
-    raise SparsestError(f"{where}: expected a number, got {type(value).__name__}")
-
-
 def _sorted_exact(x: Sequence[Any], y: Sequence[Any]) -> tuple[list[int], list[Fraction], list[Fraction]]:
     """Exact rationals of (x, y), sorted by x; the permutation; refuses repeated x."""
-    xs = [_as_fraction(v, f"x[{i}]") for i, v in enumerate(np.asarray(x, dtype=object).reshape(-1))]
-    ys = [_as_fraction(v, f"y[{i}]") for i, v in enumerate(np.asarray(y, dtype=object).reshape(-1))]
+    xs = [to_fraction(v, f"x[{i}]") for i, v in enumerate(np.asarray(x, dtype=object).reshape(-1))]
+    ys = [to_fraction(v, f"y[{i}]") for i, v in enumerate(np.asarray(y, dtype=object).reshape(-1))]
     if len(xs) != len(ys):
         raise SparsestError(f"x has {len(xs)} points but y has {len(ys)} values")
     order = sorted(range(len(xs)), key=xs.__getitem__)
@@ -194,30 +208,118 @@ def min_knots(dataset: Dataset, collinear_tol: float = 0.0) -> int:
     return sum((end - start + 2) // 2 for start, end, _ in runs_of(signs))
 
 
-def sparsest_interpolant(dataset: Dataset, collinear_tol: float = 0.0) -> ClosedFormResult:
-    """The sparsest interpolant f(x) = a x + c + sum_k v_k relu(w_k x + b_k) of SPEC 4.
+def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -> ClosedFormResult:
+    """The sparsest interpolant f(x) = a x + c + sum_k v_k relu(w_k x + b_k) of docs/math.md §4.
 
-    Promises (checked before returning, else SparsestError):
-    * K = ``knots`` = :func:`min_knots` neurons, one per knot t_k = -b_k / w_k, all right-facing
-      (w_k > 0); a knot exactly at a data point leaves that point out of the activation set
-      {i : w_k x_i + b_k > 0} (strict), in float64 and - since w_k is a power of two - also in
-      exact arithmetic whenever x is a float.
-    * max_i |f(x_i) - y_i| <= dataset.interpolation_tol in float64, and
-      ``network.count_neurons(dataset.X, dataset.count_tol) == knots``.
-    * weights balanced up to a power of two: w_k = 2^e with 1/2 <= |v_k| / w_k <= 2, and
-      v_k w_k = delta_k (the slope change, rounded once to float64).
-    With N <= 2 the interpolant is affine (K = 0). With ``collinear_tol > 0`` near-collinear
-    triples count as collinear; the slope change there is dropped, and if the network then misses
-    the data by more than the interpolation tolerance a SparsestError says so.
+    Two problems, and the result says which one its network answers (``problem``):
+
+    * "exact": interpolate the data as written, exactly (rationals). Its minimum K_exact =
+      :func:`min_knots` is always computed and proven (``exact_knots``). The network is returned
+      for this problem when its float64 rounding is faithful: it interpolates to
+      ``dataset.interpolation_tol``, each of its K_exact neurons contributes more than
+      ``dataset.count_tol`` (so the re-check counts K_exact), and the activation sets are the
+      intended ones.
+    * "within tolerance": max_i |f(x_i) - y_i| <= eps = ``dataset.interpolation_tol``. Used when
+      ``collinear_tol > 0`` and either the exact network is not faithful in float64 (decimals
+      rounded from a piecewise-linear function: slope changes far below the counting tolerance)
+      or it needs fewer neurons than K_exact. Slope changes |s_i - s_{i-1}| <= collinear_tol *
+      max_j |s_j| count as zero (tried with collinear_tol, then 1e3 and 1e6 times smaller, then 0
+      with the neurons below the counting tolerance dropped) until the float64 network is faithful at
+      eps. ``knots`` is then an upper bound for this problem and ``lower_bound`` a proven lower
+      bound: every continuous piecewise-linear f within eps of the data has at least (P - 1)
+      knots, P the least number of runs of consecutive points each within eps of one line
+      (greedy, in float64 with eps widened by 1e-6 relative).
+
+    ``collinear_tol`` defaults to ``dataset.collinear_tol``; 0 asks for the exact problem only
+    (a SparsestError when its float64 network is not faithful). Promises of the returned network
+    (checked before returning): ``knots`` right-facing neurons (w_k = 2^e, 1/2 <= |v_k| / w_k <= 2,
+    v_k w_k = the slope change rounded once), interpolating at eps in float64 and counting
+    ``knots`` at the counting tolerance. With N <= 2 the interpolant is affine (K = 0).
     """
     _check_dataset(dataset)
+    collinear_tol = dataset.collinear_tol if collinear_tol is None else collinear_tol
+    if isinstance(collinear_tol, bool) or not isinstance(collinear_tol, (int, float)) \
+            or not math.isfinite(collinear_tol) or collinear_tol < 0:
+        raise SparsestError(f"collinear_tol must be a finite number >= 0, got {collinear_tol!r}")
     x_raw, y_raw = _dataset_xy(dataset)
-    order, xs, ys = _sorted_exact(x_raw, y_raw)
-    n = len(xs)
+    # a Dataset's points are distinct in float64 (sparsest.core.dataset), so the float order is exact
+    order = np.argsort(dataset.X[:, 0], kind="stable").tolist()
+    xs, ys = [x_raw[i] for i in order], [y_raw[i] for i in order]
     s = _slopes(xs, ys)
-    signs = _signs_from_slopes(s, float(collinear_tol))
-    runs = runs_of(signs)
+    exact_signs = _signs_from_slopes(s, 0.0)
+    exact = _construct(xs, ys, s, exact_signs)
+    _assert_interpolates_exact(xs, ys, exact.a, exact.c, exact.knots)
+    exact_network, problem_with_exact = _faithful_network(dataset, exact, xs, ys, s)
+    exact_result = exact.result(exact_network, order, problem="exact", lower_bound=len(exact.knots),
+                                exact_knots=len(exact.knots), collinear_tol=0.0, tolerance=0.0)
+    if collinear_tol == 0:
+        if problem_with_exact is not None:
+            raise SparsestError(
+                f"the exact sparsest interpolant has {len(exact.knots)} knots (proven in exact rationals), "
+                f"but {problem_with_exact}; pass collinear_tol > 0 (command line: --collinear-tol) for the "
+                "sparsest interpolant within the interpolation tolerance"
+            )
+        return exact_result
+    candidate = _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_network,
+                                  problem_with_exact is None,
+                                  float(collinear_tol))
+    if candidate is None:
+        if problem_with_exact is None:
+            return exact_result
+        if exact_network is None:
+            raise SparsestError(
+                f"the exact sparsest interpolant has {len(exact.knots)} knots (proven in exact rationals), "
+                f"but {problem_with_exact}: the data is badly scaled for float64"
+            )
+        return dataclasses.replace(exact_result, notes=(
+            f"the count {len(exact.knots)} is proven in exact rationals on the data as written, but "
+            f"{problem_with_exact}, and no float64 network within the tolerance was found (float64 cannot "
+            "resolve slopes this steep at this spacing of x)",))
+    construction, network, threshold, notes = candidate
+    if problem_with_exact is None and len(construction.knots) >= len(exact.knots):
+        return exact_result
+    eps = dataset.interpolation_tol
+    lower = _tube_lower_bound(dataset.X[order, 0], dataset.y[order], eps)
+    notes = [
+        f"the data as written (exact rationals) needs {len(exact.knots)} neurons (proven); "
+        + (f"its float64 network is not shown because {problem_with_exact}" if problem_with_exact
+           else "within the interpolation tolerance fewer suffice"),
+        f"answered within the interpolation tolerance {eps:.3g}: slope changes below {threshold:.3g} x "
+        f"the largest data slope treated as zero",
+    ] + notes
+    if lower > len(construction.knots):  # cannot happen unless float rounding broke the greedy fit
+        notes.append(f"the tube lower bound {lower} exceeded the network's count; lowered to it")
+        lower = len(construction.knots)
+    return construction.result(network, order, problem="within tolerance", lower_bound=lower,
+                               exact_knots=len(exact.knots), collinear_tol=threshold, tolerance=eps,
+                               notes=tuple(notes))
 
+
+# ---------------------------------------------------------------------- the two problems
+@dataclass(frozen=True)
+class _Construction:
+    """Knots (t, delta, first active sorted position), runs and the affine part of one construction."""
+
+    knots: list
+    runs: list
+    a: Fraction
+    c: Fraction
+
+    def result(self, network, order, *, problem, lower_bound, exact_knots, collinear_tol, tolerance,
+               notes=()) -> ClosedFormResult:
+        return ClosedFormResult(
+            knots=network.width if network is not None else len(self.knots), network=network,
+            runs=self.runs, collinear_tol=float(collinear_tol),
+            knot_positions=tuple(t for t, _, _ in self.knots),
+            slope_changes=tuple(d for _, d, _ in self.knots), order=tuple(order), problem=problem,
+            lower_bound=lower_bound, exact_knots=exact_knots, tolerance=tolerance, notes=tuple(notes),
+        )
+
+
+def _construct(xs, ys, s, signs) -> _Construction:
+    """The knots of §4 for these curvature signs (exact rationals; see the module docstring)."""
+    n = len(xs)
+    runs = runs_of(signs)
     if n >= 2:
         a_exact = s[0]
         c_exact = ys[0] - s[0] * xs[0]
@@ -250,20 +352,119 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float = 0.0) -> Closed
         _assert(2 <= first <= n - 1, "activation set out of range")
     _assert(all(knots[k][0] < knots[k + 1][0] for k in range(len(knots) - 1)), "knots not increasing")
     _assert(len(knots) == sum((e - b + 2) // 2 for b, e, _ in runs), "knot count disagrees with the runs")
-    if collinear_tol == 0:
-        _assert_interpolates_exact(xs, ys, a_exact, c_exact, knots)
+    return _Construction(knots, runs, a_exact, c_exact)
 
-    network = _float_network(knots, a_exact, c_exact)
-    _recheck_float(dataset, network, knots, order, collinear_tol)
-    return ClosedFormResult(
-        knots=len(knots),
-        network=network,
-        runs=runs,
-        collinear_tol=float(collinear_tol),
-        knot_positions=tuple(t for t, _, _ in knots),
-        slope_changes=tuple(d for _, d, _ in knots),
-        order=tuple(order),
-    )
+
+def _faithful_network(dataset: Dataset, construction: _Construction, xs, ys, s) -> tuple[Network | None, str | None]:
+    """The float64 network of a construction and None, or (network or None, why it is not faithful)."""
+    try:
+        network = _float_network(construction.knots, construction.a, construction.c, xs, ys, s,
+                                 np.sort(dataset.X[:, 0]))
+    except SparsestError as err:
+        return None, str(err)
+    return network, _unfaithful_because(dataset, network, [first for _, _, first in construction.knots])
+
+
+def _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_network, exact_is_faithful, collinear_tol):
+    """The first faithful float64 network within the interpolation tolerance, trying slope-change
+    thresholds collinear_tol, collinear_tol / 1e3, collinear_tol / 1e6 (those >= 1e-16), then 0 with the neurons below the
+    counting tolerance dropped. Returns (construction, network, threshold, notes), or None when
+    nothing faithful was found or (``exact_is_faithful``) nothing differs from the exact construction."""
+    thresholds = [t for t in (collinear_tol, collinear_tol * 1e-3, collinear_tol * 1e-6) if t >= 1e-16]
+    tried = set()
+    for threshold in thresholds:
+        signs = _signs_from_slopes(s, threshold)
+        key = tuple(signs)
+        if key in tried:
+            continue
+        tried.add(key)
+        if signs == exact_signs:
+            if exact_is_faithful:  # smaller thresholds give the same signs: nothing new to try
+                return None
+            break
+        construction = _construct(xs, ys, s, signs)
+        network, problem = _faithful_network(dataset, construction, xs, ys, s)
+        if problem is None:
+            notes = [] if threshold == collinear_tol else [
+                f"collinear_tol {collinear_tol:.3g} dropped a slope change the data needs; "
+                f"lowered to {threshold:.3g}"]
+            return construction, network, threshold, notes
+    if exact_network is None:
+        return None
+    keep = exact_network.active_mask(dataset.X, dataset.count_tol)
+    kept = _Construction([k for k, on in zip(exact.knots, keep) if on], exact.runs, exact.a, exact.c)
+    network, problem = _faithful_network(dataset, kept, xs, ys, s)
+    if problem is not None:
+        return None
+    dropped = int((~keep).sum())
+    return kept, network, 0.0, [f"{dropped} exact knots below the counting tolerance dropped"]
+
+
+def _unfaithful_because(dataset: Dataset, network: Network, firsts: list[int]) -> str | None:
+    """None when the float64 network interpolates at the dataset's tolerance, every neuron counts
+    at its counting tolerance and neuron k is active exactly on the sorted positions >= firsts[k];
+    otherwise the reason, as a phrase."""
+    check = recheck(network, dataset, exact=dataset.n_points * max(1, network.width) <= EXACT_CHECK_LIMIT)
+    if not check.interpolates:
+        worst = max(check.max_abs_residual, check.max_abs_residual_exact or 0.0)
+        return (f"its float64 network misses the data by {worst:.3g} > {dataset.interpolation_tol:.3g} "
+                "(badly scaled data?)")
+    if check.neurons != network.width:
+        return (f"{network.width - check.neurons} of its {network.width} neurons contribute less than the "
+                f"counting tolerance {dataset.count_tol:.3g} on the data (nearly collinear points)")
+    sorted_pass = SortedPass1D(network, dataset.X[:, 0])
+    if network.width and not (np.all(sorted_pass.rightward) and np.array_equal(sorted_pass.first, firsts)):
+        return "a knot rounds onto a neighbouring data point in float64 (the data is too finely spaced)"
+    return None
+
+
+def _tube_lower_bound(xs: np.ndarray, ys: np.ndarray, eps: float) -> int:
+    """A lower bound on the knots of any continuous piecewise-linear f with |f(x_i) - y_i| <= eps.
+
+    Between two consecutive knots f is affine, so K knots split the sorted points into at most
+    K + 1 runs of consecutive points, each within eps of one line: K >= P - 1 with P the least
+    number of such runs, which the greedy (extend a run while a line fits) attains. A line
+    c + a (x - x_start) fits when the polygon {(a, c) : |c + a (x_j - x_start) - y_j| <= eps} is
+    nonempty; it is clipped point by point, in float64, with eps widened by 1e-6 relative so that
+    rounding cannot end a run early.
+    """
+    n = len(xs)
+    if n <= 2:
+        return 0
+    wide = eps * (1 + 1e-6)
+    xs, ys = xs.tolist(), ys.tolist()
+    pieces, i = 0, 0
+    while i < n:
+        pieces += 1
+        if i + 1 >= n:
+            break
+        x0, h = xs[i], xs[i + 1] - xs[i]
+        polygon = [((ys[i + 1] - e2 - (ys[i] + e1)) / h, ys[i] + e1)
+                   for e1, e2 in ((-wide, -wide), (-wide, wide), (wide, wide), (wide, -wide))]
+        j = i + 2
+        while j < n and polygon:
+            dx = xs[j] - x0
+            polygon = _clip(polygon, dx, 1.0, ys[j] + wide)
+            polygon = _clip(polygon, -dx, -1.0, -(ys[j] - wide))
+            if polygon:
+                j += 1
+        i = j
+    return pieces - 1
+
+
+def _clip(polygon: list[tuple[float, float]], pa: float, pc: float, bound: float) -> list[tuple[float, float]]:
+    """The convex polygon (vertices (a, c)) cut by the half-plane pa a + pc c <= bound."""
+    out = []
+    count = len(polygon)
+    for k in range(count):
+        p, q = polygon[k], polygon[(k + 1) % count]
+        fp, fq = pa * p[0] + pc * p[1] - bound, pa * q[0] + pc * q[1] - bound
+        if fp <= 0:
+            out.append(p)
+        if (fp < 0 < fq) or (fq < 0 < fp):
+            r = fp / (fp - fq)
+            out.append((p[0] + r * (q[0] - p[0]), p[1] + r * (q[1] - p[1])))
+    return out
 
 
 # ---------------------------------------------------------------------- internals
@@ -286,50 +487,38 @@ def _assert_interpolates_exact(xs, ys, a, c, knots) -> None:
         _assert((a + D) * xi + (c - T) == yi, f"exact interpolant misses the point x={xi}")
 
 
-def _float_network(knots, a_exact: Fraction, c_exact: Fraction) -> Network:
-    """One neuron per knot: w = 2^e ~ sqrt|delta|, b = -w float(t), v = float(delta) / w."""
+def _float_network(knots, a_exact: Fraction, c_exact: Fraction, xs, ys, s, xs_float: np.ndarray) -> Network:
+    """One neuron per knot, rounded to float64 with error feedback so that rounding never accumulates.
+
+    Right of every knot (t, delta, first) the construction runs along a data line L_j through the
+    sorted points j and j + 1 (slope s_j): j = first - 1 for a knot on the data point x_j (odd
+    run), j = first for a pair knot inside (x_{first-1}, x_first). The float network's own line there is
+    S1 x + S0, S1 and S0 the exact sums of its rounded weights. Each knot's float slope change is
+    fl(s_j - S1_before), and its float knot is where the new float line passes through the data
+    point j, clamped into [x_{first-1}, x_first) of the sorted float data (so the activation set
+    {x > t} is the intended one, also for a knot on a data point): the error of each piece is one
+    rounding, not the sum of the roundings of every knot to its left. Then w = 2^e ~
+    sqrt|slope change|, v = slope change / w, b = -w t (exact: scalings by powers of two).
+    """
     K = len(knots)
     v = np.zeros(K)
     w = np.zeros(K)
     b = np.zeros(K)
-    for k, (t, delta, _) in enumerate(knots):
-        d = float(delta)
+    a_float, c_float = float(a_exact), float(c_exact)
+    S1, S0 = Fraction(a_float), Fraction(c_float)
+    for k, (t, delta, first) in enumerate(knots):
+        j = first - 1 if t == xs[first - 1] else first  # odd-run knot on x_j: L_j; pair knot: L_first
+        d = float(s[j] - S1)
         if d == 0.0 or not math.isfinite(d):
-            raise SparsestError(f"slope change {delta} at x={float(t)} does not fit in float64")
+            raise SparsestError(f"slope change {float(delta)!r} at x={float(t)!r} does not fit in float64")
+        S1 += Fraction(d)
+        knot = float((S0 + S1 * xs[j] - ys[j]) / Fraction(d))
+        low, high = xs_float[first - 1], xs_float[first]
+        knot = min(max(knot, low), float(np.nextafter(high, -np.inf)))
+        S0 -= Fraction(d) * Fraction(knot)
         _, e2 = math.frexp(abs(d))  # |d| = m 2^e2 with m in [1/2, 1)
         e = e2 // 2
         w[k] = math.ldexp(1.0, e)
         v[k] = d / w[k]  # exact: division by a power of two
-        b[k] = -(w[k] * float(t))  # exact for normal numbers: multiplication by a power of two
-    return Network(v=v, W=w.reshape(K, 1), b=b, a=np.array([float(a_exact)]), c=float(c_exact))
-
-
-def _recheck_float(dataset: Dataset, network: Network, knots, order, collinear_tol) -> None:
-    """The float64 network interpolates, counts K, and has the intended activation sets."""
-    residual = float(np.max(np.abs(network(dataset.X) - dataset.y))) if dataset.n_points else 0.0
-    if not residual <= dataset.interpolation_tol:
-        if collinear_tol > 0:
-            raise SparsestError(
-                f"collinear_tol={collinear_tol} drops a slope change the data needs: the closed-form "
-                f"network misses by {residual:.3g} > {dataset.interpolation_tol:.3g}; lower collinear_tol"
-            )
-        raise SparsestError(
-            f"the closed-form network misses the data by {residual:.3g} > "
-            f"{dataset.interpolation_tol:.3g} in float64 (badly scaled data?)"
-        )
-    count = network.count_neurons(dataset.X, dataset.count_tol)
-    if count != len(knots):
-        raise SparsestError(
-            f"{len(knots) - count} of the {len(knots)} closed-form neurons contribute less than the "
-            f"counting tolerance {dataset.count_tol:.3g} on the data (nearly collinear points); "
-            "pass collinear_tol > 0 to treat them as collinear"
-        )
-    rank = np.empty(len(order), dtype=int)
-    rank[np.asarray(order, dtype=int)] = np.arange(len(order))
-    sets = network.activation_sets(dataset.X)
-    for k, (t, _, first) in enumerate(knots):
-        if not np.array_equal(sets[k], rank >= first):
-            raise SparsestError(
-                f"the knot {float(t)!r} rounds onto a neighbouring data point in float64; "
-                "the data is too finely spaced for the closed form in float64"
-            )
+        b[k] = -(w[k] * knot)  # exact for normal numbers: multiplication by a power of two
+    return Network(v=v, W=w.reshape(K, 1), b=b, a=np.array([a_float]), c=c_float)

@@ -26,13 +26,13 @@ sets are exactly the right-facing ones {i : x_i > t}).
 
 from __future__ import annotations
 
-from fractions import Fraction
 from itertools import combinations, permutations, product
 from math import comb
 
 import numpy as np
 
 from sparsest.core.dataset import Dataset
+from sparsest.core.rational import determinant, pivots
 from sparsest.errors import SparsestError
 from sparsest.exact.highs import INF, solve_lp
 
@@ -115,7 +115,7 @@ def in_general_position(X_tilde: np.ndarray) -> bool | None:
         chunk = subsets[start:start + 50_000]
         value, error = _leibniz_determinants(X_tilde[chunk])
         for index in np.flatnonzero(np.abs(value) <= error):
-            if _exact_determinant(X_tilde[chunk[index]]) == 0:
+            if determinant(X_tilde[chunk[index]]) == 0:
                 return False
     return True
 
@@ -149,25 +149,6 @@ def _permutation_sign(perm: tuple[int, ...]) -> int:
     return sign
 
 
-def _exact_determinant(matrix: np.ndarray) -> Fraction:
-    """det of a square float matrix in exact rationals (Gaussian elimination on Fractions)."""
-    rows = [[Fraction(float(v)) for v in row] for row in matrix]
-    m, det = len(rows), Fraction(1)
-    for col in range(m):
-        pivot = next((r for r in range(col, m) if rows[r][col] != 0), None)
-        if pivot is None:
-            return Fraction(0)
-        if pivot != col:
-            rows[col], rows[pivot] = rows[pivot], rows[col]
-            det = -det
-        det *= rows[col][col]
-        for r in range(col + 1, m):
-            factor = rows[r][col] / rows[col][col]
-            if factor:
-                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col])]
-    return det
-
-
 def _full_row_rank(matrix: np.ndarray) -> bool:
     """Whether the rows of a wide (or square) float matrix are independent, decided exactly."""
     n, m = matrix.shape
@@ -176,19 +157,8 @@ def _full_row_rank(matrix: np.ndarray) -> bool:
     # multiple of u * ||A||_2 (Weyl), so a smallest value well above that certifies full rank.
     if singular[-1] > 64 * max(n, m) ** 2 * _UNIT_ROUNDOFF * singular[0]:
         return True
-    rows = [[Fraction(float(v)) for v in row] for row in matrix]
-    rank = 0
-    for col in range(m):
-        pivot = next((r for r in range(rank, n) if rows[r][col] != 0), None)
-        if pivot is None:
-            continue
-        rows[rank], rows[pivot] = rows[pivot], rows[rank]
-        for r in range(rank + 1, n):
-            factor = rows[r][col] / rows[rank][col]
-            if factor:
-                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[rank])]
-        rank += 1
-    return rank == n
+    pivot_columns, _ = pivots(matrix.tolist())
+    return len(pivot_columns) == n
 
 
 def _cells_general_position(X_tilde: np.ndarray) -> np.ndarray | None:
