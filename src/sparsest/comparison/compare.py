@@ -192,7 +192,7 @@ def check_train_options(datasets: Sequence[Dataset], methods: Sequence[str], tra
         except TypeError:
             raise SparsestError(f"unknown trainer option among {', '.join(sorted(train_options))}") from None
         for dataset in datasets:
-            trainer._settings(dataset)  # the trainer's own checks (one-line SparsestError)
+            trainer.resolved_settings(dataset)  # the trainer's own checks (one-line SparsestError)
 
 
 def _with_history_every(train_options: dict) -> dict:

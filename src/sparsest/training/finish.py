@@ -50,13 +50,15 @@ def _unpack(theta, k, d, skip, bias):
 
 
 def finish(network: Network, X: np.ndarray, y: np.ndarray, *, target: float, count_tol: float,
-           count_bias: bool = False, max_iterations: int = 200) -> Finish:
+           count_bias: bool = False, keep_zero_weights: bool = True, max_iterations: int = 200) -> Finish:
     """Levenberg-Marquardt on the weights of ``network`` until max_i |f(x_i) - y_i| <= ``target``.
 
     Neurons inactive on the data (contribution <= ``count_tol`` everywhere) are dropped first;
-    of the others every weight moves except the input weights w_kj that are 0 (and the biases
-    b_k that are 0 when ``count_bias``): a zero path weight stays zero. The skip term / output
-    bias of ``network`` (if any) is free. Returns the iterate with the smallest residual.
+    of the others every weight moves except, when ``keep_zero_weights``, the input weights w_kj
+    that are 0 (and the biases b_k that are 0 when ``count_bias``): a zero path weight stays zero
+    (what the parameter count needs; the neuron count only needs the dropped neurons to stay
+    dropped). The skip term / output bias of ``network`` (if any) is free. Returns the iterate
+    with the smallest residual.
     """
     net = network.pruned(X, count_tol)
     k, d = net.W.shape
@@ -64,8 +66,9 @@ def finish(network: Network, X: np.ndarray, y: np.ndarray, *, target: float, cou
     theta = np.concatenate([net.W.ravel(), net.b, net.v,
                             net.a if skip else np.zeros(0), [net.c] if bias else np.zeros(0)])
     free = np.ones(theta.size, dtype=bool)
-    free[: k * d] = net.W.ravel() != 0
-    if count_bias:
+    if keep_zero_weights:
+        free[: k * d] = net.W.ravel() != 0
+    if count_bias and keep_zero_weights:
         free[k * d: k * d + k] = net.b != 0
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -179,25 +182,26 @@ class Finishing:
 
 
 def finishing_phase(network: Network, dataset, *, target: float, count_tol: float, count_bias: bool = False,
-                    p: float = 1.0, max_reseeds: int = 3, prune: bool = True,
+                    keep_zero_weights: bool = True, p: float = 1.0, max_reseeds: int = 3, prune: bool = True,
                     prune_iterations: int = 60) -> Finishing:
     """Merge (:func:`sparsest.training.extract.merge_neurons`), then :func:`finish`; while that ends
     above ``target``, add a neuron where the residual is largest (:func:`reseeded`, at most
     ``max_reseeds`` times) and finish again. Once it interpolates and ``prune``: drop neurons one at
     a time, the smallest l^p path penalty first (:func:`path_penalty`), keeping a removal when
     :func:`finish` (at most ``prune_iterations`` steps) still reaches ``target``, until no single
-    removal does. Zero path weights stay zero throughout.
+    removal does. Dropped neurons stay dropped throughout, and so do zero path weights when
+    ``keep_zero_weights`` (see :func:`finish`).
     """
     from sparsest.training.extract import merge_neurons
 
     X, y = dataset.X, dataset.y
     start = merge_neurons(network, dataset, count_tol=count_tol)
-    done = finish(start, X, y, target=target, count_tol=count_tol, count_bias=count_bias)
+    done = finish(start, X, y, target=target, count_tol=count_tol, count_bias=count_bias, keep_zero_weights=keep_zero_weights)
     iterations, reseeds = done.iterations, 0
     while not done.converged and reseeds < max_reseeds:
         reseeds += 1
         done = finish(reseeded(done.network, X, done.network(X) - y), X, y, target=target,
-                      count_tol=count_tol, count_bias=count_bias)
+                      count_tol=count_tol, count_bias=count_bias, keep_zero_weights=keep_zero_weights)
         iterations += done.iterations
     current, pruned = done, 0
     while current.converged and prune and current.network.width > 0:
@@ -205,7 +209,8 @@ def finishing_phase(network: Network, dataset, *, target: float, count_tol: floa
         for k in np.argsort(path_penalty(net, p), kind="stable"):
             keep = np.arange(net.width) != k
             trial = finish(Network(net.v[keep], net.W[keep], net.b[keep], net.a, net.c), X, y, target=target,
-                           count_tol=count_tol, count_bias=count_bias, max_iterations=prune_iterations)
+                           count_tol=count_tol, count_bias=count_bias, keep_zero_weights=keep_zero_weights,
+                           max_iterations=prune_iterations)
             iterations += trial.iterations
             if trial.converged:
                 current, pruned = trial, pruned + 1

@@ -464,7 +464,8 @@ class LpTrainer:
         if settings["finish"]:
             finishing = finishing_phase(
                 network, train_data, target=FINISH_MARGIN * train_tol["interpolation"], count_tol=train_tol["count"],
-                count_bias=settings["count_bias"], p=settings["p"], prune=settings["prune_refit"])
+                count_bias=settings["count_bias"], p=settings["p"], prune=settings["prune_refit"],
+                keep_zero_weights=self.objective == "parameters" or data.dim == 1)
             if finishing.converged:
                 network = finishing.network
         if scaling is not None:
