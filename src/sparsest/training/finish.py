@@ -84,7 +84,7 @@ def finish(network: Network, X: np.ndarray, y: np.ndarray, *, target: float, cou
         return z, out - y
 
     def jacobian(theta, z):
-        W, b, v, a, c = _unpack(theta, k, d, skip, bias)
+        v = _unpack(theta, k, d, skip, bias)[2]
         on = (z > 0) * v  # (N, K)
         columns = [(on[:, :, None] * X[:, None, :]).reshape(len(y), k * d), on, np.maximum(z, 0.0)]
         if skip:

@@ -34,7 +34,7 @@ class Scaling:
     y_scale: float
 
     @classmethod
-    def of(cls, dataset: Dataset, *, shift: bool = True) -> "Scaling":
+    def of(cls, dataset: Dataset, *, shift: bool = True) -> Scaling:
         """The map putting ``dataset`` into [-1, 1]^d with max |y'| = 1 (``shift=False``: x' = x / max|x_j|).
 
         A constant coordinate (or y = 0) keeps scale 1."""
