@@ -222,7 +222,7 @@ def test_missing_file_exits_2_with_one_line(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------- real sweeps (tiny)
-TIMING_KEYS = {"seconds", "cpu_seconds"}
+TIMING_KEYS = {"seconds", "cpu_seconds", "polish_seconds"}
 
 
 def _without_timings(value):

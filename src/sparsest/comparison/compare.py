@@ -81,7 +81,8 @@ class SummaryRow:
         a bug or a tolerance mismatch (outside the box the bound does not apply);
     outside_box : interpolating runs whose network leaves the certificate's box R;
     median_/best_neurons, median_/best_parameters : over the interpolating runs (None if none);
-    median_seconds : over all runs.
+    median_seconds : over all runs: of the whole training run (``"trained"``), of the polish LPs
+        alone (``"polished"``; None when the runs do not say how long their polish took).
     """
 
     method: str
@@ -98,7 +99,7 @@ class SummaryRow:
     best_neurons: int | None
     median_parameters: float | None
     best_parameters: int | None
-    median_seconds: float
+    median_seconds: float | None
 
     def to_json(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -329,7 +330,8 @@ def _summary_row(method: str, p: float | None, stage: str, members: list[dict], 
         best_neurons=min((o["neurons"] for o in good), default=None),
         median_parameters=_median([o["parameters"] for o in good]),
         best_parameters=min((o["parameters"] for o in good), default=None),
-        median_seconds=float(statistics.median(r["seconds"] for r in members)),
+        median_seconds=_median([r["seconds"] for r in members]) if stage == "trained"
+        else _median([r["polish_seconds"] for r in members if r.get("polish_seconds") is not None]),
     )
 
 

@@ -48,6 +48,8 @@ from sparsest.training.scaling import Scaling
 from sparsest.exact.patterns import anchor_point
 
 METHODS = TRAIN_METHODS
+#: The methods whose penalty aims at sparsity: prune-and-refit is on by default for them only.
+SPARSIFYING = ("lp", "lp-smooth", "l1-path")
 
 #: Published settings (SPEC 5), keyed by "is the data 1-D": width and lambda.
 PAPER_WIDTH = {True: 80, False: 100}
@@ -353,7 +355,9 @@ class LpTrainer:
     history_every : a history row at the first check after every multiple of this many steps.
     objective : what the polish minimises first, "neurons" or "parameters".
     prune_refit : continuation: after the finishing phase interpolates, drop neurons one at a time
-        while the network still interpolates after a refit (:func:`sparsest.training.finish.finishing_phase`).
+        while the network still interpolates after a refit (:func:`sparsest.training.finish.finishing_phase`);
+        default on for the sparsifying methods (lp, lp-smooth, l1-path), off for the baselines
+        (weight-decay, none: they are finished to interpolation but not pruned).
 
     Fitted attributes: ``network_`` (merged), ``raw_network_`` (pruned), ``polished_network_``
     (or None), ``result_`` (:class:`TrainResult`), ``history_``.
@@ -366,7 +370,7 @@ class LpTrainer:
                  schedule: str = "continuation", count_tol: float | None = None,
                  fit_tol: float | None = None, patience: int | None = None, eps: float = 1e-3,
                  snaps: tuple[float, ...] = DEFAULT_SNAPS, history_every: int = 500,
-                 objective: str = "neurons", prune_refit: bool = True):
+                 objective: str = "neurons", prune_refit: bool | None = None):
         self.p = p
         self.method = method
         self.width = width
@@ -435,7 +439,8 @@ class LpTrainer:
             "optimizer": "Adam", "loss": "mse",
             "init": "torch" if paper else "data", "dtype": "float64",
             "coordinates": "data" if paper else "normalized",
-            "finish": not paper, "prune_refit": bool(self.prune_refit) and not paper,
+            "finish": not paper,
+            "prune_refit": not paper and (self.method in SPARSIFYING if self.prune_refit is None else bool(self.prune_refit)),
         }
 
     def fit(self, dataset: Dataset) -> "LpTrainer":
