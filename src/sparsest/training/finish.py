@@ -24,6 +24,8 @@ from sparsest.core.network import Network
 
 __all__ = ["Finish", "finish"]
 
+#: LM steps of one prune-and-refit trial (a removal is kept only if this many reach the target).
+PRUNE_ITERATIONS = 60
 #: Largest damping before the iteration gives up (the step has become a tiny gradient step).
 MAX_DAMPING = 1e10
 
@@ -155,6 +157,30 @@ def reseeded(network: Network, X: np.ndarray, residual: np.ndarray) -> Network:
                    np.append(network.b, bias), network.a, network.c)
 
 
+def _one_fewer(net: Network, p: float):
+    """The candidates of one prune-and-refit round, each with one neuron fewer than ``net``: first
+    ``net`` without neuron k, the smallest l^p path penalty first; then two neurons of the same
+    sign merged into one, u = |v_k| (w_k, b_k) + |v_l| (w_l, b_l), the most alike pairs first (in
+    1-D: the knot moves to the slope-weighted mean of the two, across the data points between
+    them, and the network is unchanged outside them)."""
+    keep = np.ones(net.width, dtype=bool)
+    for k in np.argsort(path_penalty(net, p), kind="stable"):
+        keep[:] = True
+        keep[k] = False
+        yield Network(net.v[keep], net.W[keep], net.b[keep], net.a, net.c)
+    U = np.abs(net.v)[:, None] * np.hstack([net.W, net.b[:, None]])
+    unit = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-300)
+    pairs = [(float(np.linalg.norm(unit[k] - unit[l])), k, l) for k in range(net.width)
+             for l in range(k + 1, net.width) if np.sign(net.v[k]) == np.sign(net.v[l])]
+    for _, k, l in sorted(pairs):
+        keep[:] = True
+        keep[l] = False
+        merged = U[k] + U[l]
+        W, b, v = net.W.copy(), net.b.copy(), net.v.copy()
+        W[k], b[k], v[k] = merged[:-1], merged[-1], np.sign(net.v[k])
+        yield Network(v[keep], W[keep], b[keep], net.a, net.c)
+
+
 def path_penalty(network: Network, p: float) -> np.ndarray:
     """sum_j |v_k w_kj|^p of every neuron k (the l^p path penalty of docs/math.md §5, per neuron)."""
     return (np.abs(network.path_weights()) ** p).sum(axis=1)
@@ -183,17 +209,18 @@ class Finishing:
 
 def finishing_phase(network: Network, dataset, *, target: float, count_tol: float, count_bias: bool = False,
                     keep_zero_weights: bool = True, p: float = 1.0, max_reseeds: int = 3, prune: bool = True,
-                    prune_iterations: int = 60) -> Finishing:
+                    prune_iterations: int | None = None) -> Finishing:
     """Merge (:func:`sparsest.training.extract.merge_neurons`), then :func:`finish`; while that ends
     above ``target``, add a neuron where the residual is largest (:func:`reseeded`, at most
-    ``max_reseeds`` times) and finish again. Once it interpolates and ``prune``: drop neurons one at
-    a time, the smallest l^p path penalty first (:func:`path_penalty`), keeping a removal when
-    :func:`finish` (at most ``prune_iterations`` steps) still reaches ``target``, until no single
-    removal does. Dropped neurons stay dropped throughout, and so do zero path weights when
+    ``max_reseeds`` times) and finish again. Once it interpolates and ``prune``: remove one neuron
+    at a time (drop one, the smallest l^p path penalty first, or merge two alike ones: see
+    :func:`_one_fewer`), keeping the first candidate that :func:`finish` (at most
+    ``prune_iterations`` steps) brings to ``target``, until no candidate does. Dropped neurons stay dropped throughout, and so do zero path weights when
     ``keep_zero_weights`` (see :func:`finish`).
     """
     from sparsest.training.extract import merge_neurons
 
+    prune_iterations = PRUNE_ITERATIONS if prune_iterations is None else prune_iterations
     X, y = dataset.X, dataset.y
     start = merge_neurons(network, dataset, count_tol=count_tol)
     done = finish(start, X, y, target=target, count_tol=count_tol, count_bias=count_bias, keep_zero_weights=keep_zero_weights)
@@ -206,11 +233,9 @@ def finishing_phase(network: Network, dataset, *, target: float, count_tol: floa
     current, pruned = done, 0
     while current.converged and prune and current.network.width > 0:
         net = merge_neurons(current.network, dataset, count_tol=count_tol)
-        for k in np.argsort(path_penalty(net, p), kind="stable"):
-            keep = np.arange(net.width) != k
-            trial = finish(Network(net.v[keep], net.W[keep], net.b[keep], net.a, net.c), X, y, target=target,
-                           count_tol=count_tol, count_bias=count_bias, keep_zero_weights=keep_zero_weights,
-                           max_iterations=prune_iterations)
+        for trial_net in _one_fewer(net, p):
+            trial = finish(trial_net, X, y, target=target, count_tol=count_tol, count_bias=count_bias,
+                           keep_zero_weights=keep_zero_weights, max_iterations=prune_iterations)
             iterations += trial.iterations
             if trial.converged:
                 current, pruned = trial, pruned + 1
