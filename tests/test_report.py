@@ -157,7 +157,25 @@ def test_each_dimension_gets_its_figures(written):
     assert {"three-d_counts.png", "three-d_training.png"} <= names
     assert not any(n.startswith("three-d_") and ("lines" in n or "interpolants" in n) for n in names)
     on_disk = {p.name for p in files.folder.iterdir()}
-    assert on_disk == names | {"report.md", "results.json", "results.csv"}  # no temporary leftovers
+    assert on_disk == names | {"report.md", "results.json", "results.csv", report_module.MANIFEST}  # no leftovers
+
+
+def test_a_new_report_removes_only_the_files_of_the_previous_one(tmp_path):
+    comparison = _comparison()
+    first = write_report(comparison, tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "other_counts.png").write_bytes(b"not a report's")
+    smaller = Comparison(comparison.instances[2:], comparison.settings)
+    second = write_report(smaller, tmp_path)
+    on_disk = {p.name for p in tmp_path.iterdir()}
+    assert {p.name for p in first.figures if p.name.startswith("peak")} and not any(
+        n.startswith(("peak", "planted")) for n in on_disk)  # the old instances' figures are gone
+    assert {p.name for p in second.figures} <= on_disk and {"notes.txt", "other_counts.png"} <= on_disk
+
+
+def test_an_unwritable_output_folder_is_refused_before_any_work():
+    with pytest.raises(SparsestError, match="not writable"):
+        report_module.check_output_folder("/proc/sparsest-report")
 
 
 def test_a_failure_while_rendering_leaves_the_folder_untouched(tmp_path, monkeypatch):

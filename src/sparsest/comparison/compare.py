@@ -196,6 +196,23 @@ def check_train_options(datasets: Sequence[Dataset], methods: Sequence[str], tra
             trainer.resolved_settings(dataset)  # the trainer's own checks (one-line SparsestError)
 
 
+def check_sizes(datasets: Sequence[Dataset], objective: str, count_bias: bool) -> None:
+    """Raise :class:`SparsestError` (one line) before anything runs for an instance the certifier
+    would refuse: outside the 1-D closed form's domain, the exact search enumerates up to
+    2 sum_k C(N-1, k) activation sets (docs/math.md §3), at most
+    :data:`sparsest.exact.patterns.DEFAULT_MAX_PATTERNS`."""
+    from sparsest.exact.patterns import DEFAULT_MAX_PATTERNS, pattern_count_bound
+
+    for ds in datasets:
+        closed_form = ds.dim == 1 and ds.skip and (objective == "neurons" or not count_bias)
+        bound = pattern_count_bound(ds.n_points, ds.dim)
+        if not closed_form and bound > DEFAULT_MAX_PATTERNS:
+            raise SparsestError(
+                f"{ds.name}: N={ds.n_points}, d={ds.dim} has up to {bound} activation sets, more than the "
+                f"certifier enumerates ({DEFAULT_MAX_PATTERNS}); compare needs a certificate per instance: "
+                "use a smaller instance (or sparsest train, which needs none)")
+
+
 def _with_history_every(train_options: dict) -> dict:
     """Ask the trainer for about 100 history rows per run (for the training-curve figures), in
     multiples of the 100 steps at which it checks, unless the caller chose ``history_every``."""
@@ -427,6 +444,7 @@ def compare(
         raise SparsestError(f"two instances are named {repeated!r}: give each a distinct name")
     train_options = _with_history_every(dict(train_options or {}))
     check_train_options(datasets, methods, train_options)
+    check_sizes(datasets, objective, bool(train_options.get("count_bias", False)))
     plan = plan_runs(len(datasets), methods, ps, seeds)
     count_bias = bool(train_options.get("count_bias", False))  # the certificate counts what training penalises
     tasks = [("certify", ds, objective, float(time_limit), box, count_bias) for ds in datasets]

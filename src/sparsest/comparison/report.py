@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -250,21 +251,46 @@ def _runs_table(instance: InstanceComparison) -> str:
 
 
 # ---------------------------------------------------------------------- files
+#: The list of files a report wrote, kept in its folder so that the next report into the same
+#: folder removes exactly those (and never a file it did not write).
+MANIFEST = ".sparsest-report"
+
+
 def check_output_folder(folder: str | Path) -> Path:
-    """Raise :class:`SparsestError` unless ``folder`` is (or can become) a folder; creates nothing."""
+    """Raise :class:`SparsestError` unless ``folder`` is a writable folder, or can be created as
+    one (its nearest existing parent is a writable folder); leaves nothing behind (the probe is a
+    temporary file). Call it before any work."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise SparsestError(f"--out {folder}: exists and is not a folder")
     parent = next((p for p in folder.absolute().parents if p.exists()), None)
     if not folder.exists() and parent is not None and not parent.is_dir():
         raise SparsestError(f"--out {folder}: {parent} is not a folder")
+    where = folder if folder.exists() else parent
+    if where is not None:
+        try:  # a real probe (permission bits say nothing for root or on a read-only file system)
+            with tempfile.TemporaryFile(dir=where):
+                pass
+        except OSError as err:
+            raise SparsestError(f"--out {folder}: {where} is not writable ({err.strerror or err})") from None
     return folder
+
+
+def _previous_files(folder: Path) -> list[Path]:
+    """The files an earlier report listed in the folder's manifest (only plain names inside it)."""
+    try:
+        names = (folder / MANIFEST).read_text().split("\n")
+    except OSError:
+        return []
+    return [folder / name for name in names if name and Path(name).name == name and name != MANIFEST]
 
 
 def write_report(comparison: Comparison, folder: str | Path) -> ReportFiles:
     """Write results.json, results.csv, the figures and report.md into ``folder`` (created if
     needed). Every file is rendered in memory before the first one is written, and each is
-    written atomically."""
+    written atomically. The files of an earlier report into the same folder (its manifest
+    :data:`MANIFEST`) that this one does not rewrite are removed, so no stale figure looks like
+    part of this report; other files are left alone."""
     folder = check_output_folder(folder)
     payload: dict[str, str | bytes] = {"results.json": results_json(comparison), "results.csv": runs_csv(comparison)}
     figure_names: dict[str, list[str]] = {}
@@ -278,8 +304,12 @@ def write_report(comparison: Comparison, folder: str | Path) -> ReportFiles:
         figure_names[instance.name] = list(images)
     payload["report.md"] = report_markdown(comparison, figure_names)
     try:
+        for stale in _previous_files(folder):
+            if stale.name not in payload and stale.is_file():
+                stale.unlink()
         for name, data in payload.items():
             write_atomic(folder / name, data)
+        write_atomic(folder / MANIFEST, "\n".join(payload) + "\n")
     except OSError as err:
         raise SparsestError(f"--out {folder}: cannot write ({err.strerror or err})") from None
     return ReportFiles(
