@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument("--width", type=int, metavar="K", help="hidden neurons (default 80 in 1-D, 100 otherwise)")
     parser.add_argument("--lam", type=float, metavar="L", help="penalty weight lambda (default: see --schedule)")
     parser.add_argument("--lr", type=float, default=0.01, metavar="LR", help="Adam learning rate (default 0.01)")
-    parser.add_argument("--steps", type=int, metavar="S", help="maximum Adam steps (default 100000)")
+    parser.add_argument("--steps", type=int, metavar="S", help="maximum Adam steps (default 20000 continuation, 100000 paper)")
     parser.add_argument("--patience", type=int, metavar="S",
                         help="stop (paper; continuation: or lower lambda if the fit is loose) once the support "
                              "is unchanged for S steps "

@@ -216,10 +216,11 @@ def check_sizes(datasets: Sequence[Dataset], objective: str, count_bias: bool) -
 def _with_history_every(train_options: dict) -> dict:
     """Ask the trainer for about 100 history rows per run (for the training-curve figures), in
     multiples of the 100 steps at which it checks, unless the caller chose ``history_every``."""
-    from sparsest.training.trainer import CHECK_EVERY, PAPER_STEPS
+    from sparsest.training.trainer import CHECK_EVERY, CONTINUATION_STEPS, PAPER_STEPS
 
     if "history_every" not in train_options:
-        steps = train_options.get("steps") or PAPER_STEPS
+        paper = train_options.get("schedule") == "paper"
+        steps = train_options.get("steps") or (PAPER_STEPS if paper else CONTINUATION_STEPS)
         train_options["history_every"] = max(1, steps // (100 * CHECK_EVERY)) * CHECK_EVERY
     return train_options
 

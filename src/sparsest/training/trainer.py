@@ -68,6 +68,9 @@ LAMBDA_DECAY = 0.3
 MIN_LAMBDA_RATIO = 1e-3
 #: Maximum number of steps of the published experiments.
 PAPER_STEPS = 100_000
+#: Maximum number of Adam steps of the continuation schedule (its finishing phase does the rest:
+#: on the fresh 1-D set, seed 0, 20k steps reached the same counts as 100k in less time).
+CONTINUATION_STEPS = 20_000
 #: Adam's constants (PyTorch's defaults).
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
@@ -337,7 +340,7 @@ class LpTrainer:
     lam : lambda (paper, SPEC 5: 3e-3 in 1-D, 5e-3 otherwise; continuation: 1e-3 in normalized
         coordinates, lowered when the run is stuck).
     lr : Adam's learning rate.
-    steps : maximum number of Adam steps (100 000).
+    steps : maximum number of Adam steps (paper: 100 000; continuation: 20 000).
     seed : seeds the initialisation; the same seed gives the same numbers.
     skip : affine skip term a.x + c (default: the dataset's setting).
     count_bias : penalise and count the bias path weights v_k b_k too.
@@ -407,7 +410,7 @@ class LpTrainer:
         paper = self.schedule == "paper"
         width = PAPER_WIDTH[one_d] if self.width is None else self.width
         lam = (PAPER_LAMBDA[one_d] if paper else CONTINUATION_LAMBDA) if self.lam is None else self.lam
-        steps = PAPER_STEPS if self.steps is None else self.steps
+        steps = (PAPER_STEPS if paper else CONTINUATION_STEPS) if self.steps is None else self.steps
         _check_int("width", width, low=1)
         _check_int("steps", steps, low=1)
         _check_int("seed", self.seed, low=0)
