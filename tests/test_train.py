@@ -275,3 +275,16 @@ def test_cli_bad_file(capsys, tmp_path):
     for path in (str(bad), str(tmp_path / "missing.json")):
         code, out, err = run_cli(capsys, path)
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+
+
+def test_the_estimator_defaults_are_the_command_line_defaults(capsys):
+    import json
+
+    from sparsest.cli.main import main
+
+    assert main(["train", "instances/collinear_run.json", "--json", "--no-polish"]) == 0
+    cli = json.loads(capsys.readouterr().out)["settings"]
+    own = LpTrainer(polish=False).resolved_settings(load_dataset("instances/collinear_run.json"))
+    assert cli == own and own["schedule"] == "continuation" and own["coordinates"] == "normalized"
+    paper = LpTrainer(schedule="paper").resolved_settings(PEAK)
+    assert (paper["width"], paper["lam"], paper["steps"], paper["init"], paper["finish"]) == (80, 3e-3, 100_000, "torch", False)
