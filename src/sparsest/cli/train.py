@@ -87,6 +87,14 @@ def train_summary(dataset, r) -> str:
     lines = [dataset.summary(),
              f"  {r.method}{p_text}, {settings['schedule']} schedule, lambda {settings['lam']:g}, width "
              f"{settings['width']}, seed {r.seed}: {r.steps} steps, {r.stopped}, {r.seconds:.1f} s"]
+    if r.scaling is not None:
+        lines.append(f"  trained in normalized coordinates (x into [-1, 1]^d, y / {r.scaling.y_scale:.3g}), "
+                     f"mapped back exactly; weights of step {r.weights_step}")
+    if r.finishing is not None:
+        f = r.finishing
+        outcome = "interpolates" if f.converged else f"stopped at max |residual| {f.max_abs_residual:.2g} (normalized)"
+        lines.append(f"  finishing phase (LM on the network's own weights): {outcome}; {f.neurons_before} merged "
+                     f"neurons in, {f.reseeds} reseeded, {f.pruned} pruned by prune-and-refit")
     if r.fits:
         lines.append(f"  trained: {r.neurons} neurons ({r.neurons_raw} before merging), {r.parameters} parameters, "
                      f"max |f(x_i) - y_i| = {r.max_abs_residual:.2g} ({r.fit}; fit tolerance {tol['fit']:.1g}, "
