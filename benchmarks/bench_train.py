@@ -15,9 +15,11 @@ Groups (p = 0.4, no polish unless said; a *hit* is a trained network that interp
 5. The published scheme (schedule "paper", its constant lambda, no early stop) on the same sets
    with a step budget (``--paper-steps``, default 20000: fewer than its 100k steps, to fit the
    time), as the baseline. ``--skip-paper`` leaves it out.
+6. ``--ablations`` (alone): which part of the default does the work, fresh 1-D set, seed 0: the
+   default, l^p without prune-and-refit, and no penalty ("none") with prune-and-refit.
 
 CPU seconds are the process time of one fit (the machine is shared: say so when quoting them).
-Run: python -m benchmarks.bench_train [--seeds N] [--paper-steps S] [--quick] [--skip-paper]
+Run: python -m benchmarks.bench_train [--seeds N] [--paper-steps S] [--quick] [--skip-paper] [--ablations]
 """
 
 from __future__ import annotations
@@ -78,7 +80,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 seed, 8 + 4 fresh instances, 5000 paper steps")
     parser.add_argument("--skip-paper", action="store_true", help="leave the published scheme out")
     parser.add_argument("--details", action="store_true", help="print every run")
+    parser.add_argument("--ablations", action="store_true", help="only the ablations of group 6")
     args = parser.parse_args()
+    if args.ablations:
+        ablations()
+        return
     seeds = range(1 if args.quick else args.seeds)
     budget = 5000 if args.quick else args.paper_steps
     started = time.perf_counter()
@@ -116,6 +122,18 @@ def main() -> None:
                        headers=["set", "instance", "seed", "optimum", "neurons", "interp", "resid/scale", "cpu s",
                                 "finishing"]))
     print(f"\ntotal {time.perf_counter() - started:.0f} s (shared machine)")
+
+
+def ablations() -> None:
+    """Group 6: the default against itself without prune-and-refit, and without the l^p penalty."""
+    one_d = fresh_1d()
+    optima = [proven_neurons(d) for d in one_d]
+    variants = [("lp (default)", {}), ("lp, no prune-and-refit", {"prune_refit": False}),
+                ("none + prune-and-refit", {"method": "none", "prune_refit": True})]
+    table = [[label, *summary(run_group("fresh-1d", one_d, optima, range(1), **options), "continuation")[2:]]
+             for label, options in variants]
+    print(tabulate(table, headers=["variant", "runs", "interpolate", "hits", "max excess neurons",
+                                   "median cpu s", "max cpu s", "median steps"]))
 
 
 if __name__ == "__main__":
