@@ -222,7 +222,7 @@ def test_missing_file_exits_2_with_one_line(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------- real sweeps (tiny)
-TIMING_KEYS = {"seconds", "cpu_seconds"}
+TIMING_KEYS = {"seconds", "cpu_seconds", "polish_seconds"}
 
 
 def _without_timings(value):
@@ -338,3 +338,11 @@ def test_a_method_that_crashes_on_one_run_is_a_recorded_failure_not_a_lost_sweep
     assert (row.method, row.interpolating, row.median_neurons) == ("convex-l1", 0, None)
     text = write_report(result, tmp_path).report.read_text()
     assert "convex-l1 failed: MemoryError: cannot allocate 81 GiB" in text
+
+
+def test_an_instance_too_large_to_certify_is_refused_up_front():
+    from sparsest.generators import planted_instance
+
+    big = planted_instance(3, 60, 2, 0)  # 2 sum_{k<=3} C(59, k) = 68 560 activation sets: above the limit
+    with pytest.raises(SparsestError, match="activation sets, more than the certifier enumerates"):
+        compare([big], methods=["none"], seeds=1, train_options={"steps": 10})

@@ -144,7 +144,9 @@ def test_report_mentions_every_instance_and_links_only_existing_pngs(written):
         assert data.startswith(PNG_SIGNATURE) and len(data) > 5000
     assert "NOT proven" in text and "certified optimum 3 neurons" in text
     assert "no run interpolates" in text  # the trained runs miss the data: failures, said so
-    assert "| lp p=0.4 +polish | 2      | 100%          | 100%" in text  # the polish finds the optimum
+    # one line per method: the trained runs miss the data, their polish finds the optimum
+    assert re.search(r"\| lp p=0\.4 +\| 2 +\| 0% +\| 0% +\| 100% +\| 100% +\|", text)
+    assert report_module.TABLE_LEGEND in text and "box R = None" not in text
 
 
 def test_each_dimension_gets_its_figures(written):
@@ -155,7 +157,25 @@ def test_each_dimension_gets_its_figures(written):
     assert {"three-d_counts.png", "three-d_training.png"} <= names
     assert not any(n.startswith("three-d_") and ("lines" in n or "interpolants" in n) for n in names)
     on_disk = {p.name for p in files.folder.iterdir()}
-    assert on_disk == names | {"report.md", "results.json", "results.csv"}  # no temporary leftovers
+    assert on_disk == names | {"report.md", "results.json", "results.csv", report_module.MANIFEST}  # no leftovers
+
+
+def test_a_new_report_removes_only_the_files_of_the_previous_one(tmp_path):
+    comparison = _comparison()
+    first = write_report(comparison, tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "other_counts.png").write_bytes(b"not a report's")
+    smaller = Comparison(comparison.instances[2:], comparison.settings)
+    second = write_report(smaller, tmp_path)
+    on_disk = {p.name for p in tmp_path.iterdir()}
+    assert {p.name for p in first.figures if p.name.startswith("peak")} and not any(
+        n.startswith(("peak", "planted")) for n in on_disk)  # the old instances' figures are gone
+    assert {p.name for p in second.figures} <= on_disk and {"notes.txt", "other_counts.png"} <= on_disk
+
+
+def test_an_unwritable_output_folder_is_refused_before_any_work():
+    with pytest.raises(SparsestError, match="not writable"):
+        report_module.check_output_folder("/proc/sparsest-report")
 
 
 def test_a_failure_while_rendering_leaves_the_folder_untouched(tmp_path, monkeypatch):
@@ -192,6 +212,18 @@ def test_text_summary_states_bounds_and_failures():
     assert "peak plateau (N=6, d=1): certified optimum 3 neurons" in text
     assert "NOT proven (time_limit): 1 <= neurons <= 2" in text
     assert "warning: none: no run interpolates" in text
+    # the lp runs miss the data but their polish interpolates: no warning for them
+    assert "lp p=0.4: no run interpolates" not in text and text.endswith(report_module.TABLE_LEGEND)
+
+
+def test_polish_rows_show_the_polish_time_not_the_training_time():
+    comparison = _comparison()
+    runs = [dict(r, polish_seconds=0.25) for r in comparison.instances[0].runs]
+    exact = comparison.instances[0].exact
+    rows = {(row.method, row.stage): row for row in summarize(runs, exact)}
+    assert rows[("lp", "trained")].median_seconds == 0.5 and rows[("lp", "polished")].median_seconds == 0.25
+    assert rows[("lp", "trained")].median_seconds != rows[("lp", "polished")].median_seconds
+    assert summarize(comparison.instances[0].runs, exact)[1].median_seconds is None  # not measured: not shown
 
 
 def test_report_files_get_the_usual_permissions_not_private_temp_ones(written):

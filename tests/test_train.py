@@ -148,7 +148,7 @@ def test_merging_in_training_is_exact_on_the_data_and_never_raises_the_penalty(s
 def test_same_seed_same_numbers_and_different_seeds_differ():
     def run(seed, schedule):
         out = LpTrainer(width=12, steps=600, seed=seed, schedule=schedule, history_every=100).fit(PEAK).result_.to_json()
-        out.pop("seconds"), out.pop("cpu_seconds")
+        out.pop("seconds"), out.pop("cpu_seconds"), out.pop("polish_seconds")
         return out
 
     for schedule in ("paper", "continuation"):
@@ -159,7 +159,8 @@ def test_same_seed_same_numbers_and_different_seeds_differ():
 
 
 def test_a_run_that_does_not_fit_is_reported_as_a_failure():
-    result = LpTrainer(steps=10, width=10, polish=False).fit(PEAK).result_
+    # The published scheme after 10 steps (the default schedule's finishing phase would interpolate).
+    result = LpTrainer(steps=10, width=10, polish=False, schedule="paper").fit(PEAK).result_
     assert not result.interpolates and result.fit in ("failed", "collapsed") and not result.fits
     assert result.max_abs_residual > result.tolerances["fit"]
     assert result.polished is None and result.to_json()["polished"] is None
@@ -254,7 +255,8 @@ def test_cli_convex_methods_and_human_summary(capsys):
     assert code == 0 and result["neurons"] == 6 and result["interpolates"] is True
     code, out, _ = run_cli(capsys, "instances/peak_plateau.json", "--method", "convex-l1")
     assert code == 0 and "neurons" in out and "interpolates" in out
-    code, out, _ = run_cli(capsys, "instances/peak_plateau.json", "--steps", "10", "--no-polish")
+    code, out, _ = run_cli(capsys, "instances/peak_plateau.json", "--steps", "10", "--no-polish",
+                             "--schedule", "paper")
     assert code == 0 and "FAILED to fit" in out and "polished" not in out
 
 
@@ -273,3 +275,16 @@ def test_cli_bad_file(capsys, tmp_path):
     for path in (str(bad), str(tmp_path / "missing.json")):
         code, out, err = run_cli(capsys, path)
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+
+
+def test_the_estimator_defaults_are_the_command_line_defaults(capsys):
+    import json
+
+    from sparsest.cli.main import main
+
+    assert main(["train", "instances/collinear_run.json", "--json", "--no-polish"]) == 0
+    cli = json.loads(capsys.readouterr().out)["settings"]
+    own = LpTrainer(polish=False).resolved_settings(load_dataset("instances/collinear_run.json"))
+    assert cli == own and own["schedule"] == "continuation" and own["coordinates"] == "normalized"
+    paper = LpTrainer(schedule="paper").resolved_settings(PEAK)
+    assert (paper["width"], paper["lam"], paper["steps"], paper["init"], paper["finish"]) == (80, 3e-3, 100_000, "torch", False)

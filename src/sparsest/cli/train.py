@@ -26,15 +26,17 @@ def register(subparsers) -> None:
                         help="lp (proximal reweighted l1, the paper's), lp-smooth, weight-decay, l1-path, none, "
                              "or a convex solver on the block dictionary (default lp)")
     parser.add_argument("--schedule", choices=SCHEDULES, default="continuation",
-                        help="continuation (default: spread initial kinks, merge same-block neurons while "
-                             "training, refit; lambda 1e-2) or paper (the published scheme: PyTorch init, "
-                             "constant lambda 3e-3 in 1-D / 5e-3 otherwise)")
+                        help="continuation (default: normalized coordinates, hyperplanes through the data, "
+                             "merge same-block neurons while training, lambda 1e-3 lowered when stuck, then a "
+                             "finishing phase that makes the network itself interpolate) or paper (the published "
+                             "scheme: data coordinates, PyTorch init, constant lambda 3e-3 in 1-D / 5e-3 otherwise)")
     parser.add_argument("--width", type=int, metavar="K", help="hidden neurons (default 80 in 1-D, 100 otherwise)")
     parser.add_argument("--lam", type=float, metavar="L", help="penalty weight lambda (default: see --schedule)")
     parser.add_argument("--lr", type=float, default=0.01, metavar="LR", help="Adam learning rate (default 0.01)")
-    parser.add_argument("--steps", type=int, metavar="S", help="maximum Adam steps (default 100000)")
+    parser.add_argument("--steps", type=int, metavar="S", help="maximum Adam steps (default 20000 continuation, 100000 paper)")
     parser.add_argument("--patience", type=int, metavar="S",
-                        help="stop (paper) or refit (continuation) once the support is unchanged for S steps "
+                        help="stop (paper; continuation: or lower lambda if the fit is loose) once the support "
+                             "is unchanged for S steps "
                              "(default steps/10 for paper, 2000 for continuation; 0: never stop early)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     parser.add_argument("--skip", action=argparse.BooleanOptionalAction, default=None,
@@ -85,6 +87,14 @@ def train_summary(dataset, r) -> str:
     lines = [dataset.summary(),
              f"  {r.method}{p_text}, {settings['schedule']} schedule, lambda {settings['lam']:g}, width "
              f"{settings['width']}, seed {r.seed}: {r.steps} steps, {r.stopped}, {r.seconds:.1f} s"]
+    if r.scaling is not None:
+        lines.append(f"  trained in normalized coordinates (x into [-1, 1]^d, y / {r.scaling.y_scale:.3g}), "
+                     f"mapped back exactly; weights of step {r.weights_step}")
+    if r.finishing is not None:
+        f = r.finishing
+        outcome = "interpolates" if f.converged else f"stopped at max |residual| {f.max_abs_residual:.2g} (normalized)"
+        lines.append(f"  finishing phase (LM on the network's own weights): {outcome}; {f.neurons_before} merged "
+                     f"neurons in, {f.reseeds} reseeded, {f.pruned} pruned by prune-and-refit")
     if r.fits:
         lines.append(f"  trained: {r.neurons} neurons ({r.neurons_raw} before merging), {r.parameters} parameters, "
                      f"max |f(x_i) - y_i| = {r.max_abs_residual:.2g} ({r.fit}; fit tolerance {tol['fit']:.1g}, "

@@ -81,7 +81,8 @@ class SummaryRow:
         a bug or a tolerance mismatch (outside the box the bound does not apply);
     outside_box : interpolating runs whose network leaves the certificate's box R;
     median_/best_neurons, median_/best_parameters : over the interpolating runs (None if none);
-    median_seconds : over all runs.
+    median_seconds : over all runs: of the whole training run (``"trained"``), of the polish LPs
+        alone (``"polished"``; None when the runs do not say how long their polish took).
     """
 
     method: str
@@ -98,7 +99,7 @@ class SummaryRow:
     best_neurons: int | None
     median_parameters: float | None
     best_parameters: int | None
-    median_seconds: float
+    median_seconds: float | None
 
     def to_json(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -192,16 +193,34 @@ def check_train_options(datasets: Sequence[Dataset], methods: Sequence[str], tra
         except TypeError:
             raise SparsestError(f"unknown trainer option among {', '.join(sorted(train_options))}") from None
         for dataset in datasets:
-            trainer._settings(dataset)  # the trainer's own checks (one-line SparsestError)
+            trainer.resolved_settings(dataset)  # the trainer's own checks (one-line SparsestError)
+
+
+def check_sizes(datasets: Sequence[Dataset], objective: str, count_bias: bool) -> None:
+    """Raise :class:`SparsestError` (one line) before anything runs for an instance the certifier
+    would refuse: outside the 1-D closed form's domain, the exact search enumerates up to
+    2 sum_k C(N-1, k) activation sets (docs/math.md §3), at most
+    :data:`sparsest.exact.patterns.DEFAULT_MAX_PATTERNS`."""
+    from sparsest.exact.patterns import DEFAULT_MAX_PATTERNS, pattern_count_bound
+
+    for ds in datasets:
+        closed_form = ds.dim == 1 and ds.skip and (objective == "neurons" or not count_bias)
+        bound = pattern_count_bound(ds.n_points, ds.dim)
+        if not closed_form and bound > DEFAULT_MAX_PATTERNS:
+            raise SparsestError(
+                f"{ds.name}: N={ds.n_points}, d={ds.dim} has up to {bound} activation sets, more than the "
+                f"certifier enumerates ({DEFAULT_MAX_PATTERNS}); compare needs a certificate per instance: "
+                "use a smaller instance (or sparsest train, which needs none)")
 
 
 def _with_history_every(train_options: dict) -> dict:
     """Ask the trainer for about 100 history rows per run (for the training-curve figures), in
     multiples of the 100 steps at which it checks, unless the caller chose ``history_every``."""
-    from sparsest.training.trainer import CHECK_EVERY, PAPER_STEPS
+    from sparsest.training.trainer import CHECK_EVERY, CONTINUATION_STEPS, PAPER_STEPS
 
     if "history_every" not in train_options:
-        steps = train_options.get("steps") or PAPER_STEPS
+        paper = train_options.get("schedule") == "paper"
+        steps = train_options.get("steps") or (PAPER_STEPS if paper else CONTINUATION_STEPS)
         train_options["history_every"] = max(1, steps // (100 * CHECK_EVERY)) * CHECK_EVERY
     return train_options
 
@@ -329,7 +348,8 @@ def _summary_row(method: str, p: float | None, stage: str, members: list[dict], 
         best_neurons=min((o["neurons"] for o in good), default=None),
         median_parameters=_median([o["parameters"] for o in good]),
         best_parameters=min((o["parameters"] for o in good), default=None),
-        median_seconds=float(statistics.median(r["seconds"] for r in members)),
+        median_seconds=_median([r["seconds"] for r in members]) if stage == "trained"
+        else _median([r["polish_seconds"] for r in members if r.get("polish_seconds") is not None]),
     )
 
 
@@ -425,6 +445,7 @@ def compare(
         raise SparsestError(f"two instances are named {repeated!r}: give each a distinct name")
     train_options = _with_history_every(dict(train_options or {}))
     check_train_options(datasets, methods, train_options)
+    check_sizes(datasets, objective, bool(train_options.get("count_bias", False)))
     plan = plan_runs(len(datasets), methods, ps, seeds)
     count_bias = bool(train_options.get("count_bias", False))  # the certificate counts what training penalises
     tasks = [("certify", ds, objective, float(time_limit), box, count_bias) for ds in datasets]

@@ -89,7 +89,10 @@ def counts_figure(name: str, exact: dict, runs) -> bytes:
     fig = Figure(figsize=(min(16.0, max(7.0, 1.1 * len(labels) + 3.0)), 7.0), layout="constrained")
     rng = np.random.default_rng(0)  # jitter only; fixed so the figure is reproducible
     markers = {"trained": ("o", -0.12, "#1f77b4"), "polished": ("^", 0.12, "#2ca02c")}
+    legend = {"trained": "trained (interpolates)", "polished": "+ exact polish (interpolates)",
+              "failed": "no fit: a failure"}
     for ax, key in zip(fig.subplots(2, 1, sharex=True), ("neurons", "parameters")):
+        drawn = set()  # the legend names only the markers this panel shows
         for run in runs:
             x = labels.index(group_label(run["method"], run["p"]))
             for stage, (marker, shift, color) in markers.items():
@@ -99,19 +102,23 @@ def counts_figure(name: str, exact: dict, runs) -> bytes:
                 where = x + shift + rng.uniform(-0.06, 0.06)
                 if outcome["interpolates"]:
                     ax.plot(where, outcome[key], marker, color=color, alpha=0.75, ms=6)
+                    drawn.add(stage)
                 else:
                     ax.plot(where, outcome[key], "x", color=_FAIL_COLOR, ms=8, mew=2)
+                    drawn.add("failed")
         _count_reference(ax, exact, key)
         ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
         ax.set_xlim(-0.6, len(labels) - 0.4)
         ax.set_ylabel(key)
         ax.set_ylim(bottom=0)
         ax.grid(axis="y", alpha=0.3)
-        ax.plot([], [], "o", color=markers["trained"][2], label="trained (interpolates)")
-        if any(stage_outcome(r, "polished") is not None for r in runs):
-            ax.plot([], [], "^", color=markers["polished"][2], label="+ exact polish (interpolates)")
-        ax.plot([], [], "x", color=_FAIL_COLOR, mew=2, label="no fit: a failure")
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        for stage, (marker, _, color) in markers.items():
+            if stage in drawn:
+                ax.plot([], [], marker, color=color, label=legend[stage])
+        if "failed" in drawn:
+            ax.plot([], [], "x", color=_FAIL_COLOR, mew=2, label=legend["failed"])
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle(f"{name}: {_exact_title(exact)}")
     return _png(fig)
 

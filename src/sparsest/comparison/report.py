@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,14 +92,40 @@ def _rate(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
+#: The one legend line of every summary table.
+TABLE_LEGEND = ("interpolate: share of runs whose network interpolates at the tolerance (docs/math.md §6); "
+                "hits: share that also has the certified optimum's count; +polish: the same runs after the "
+                "exact LP on their trained support; neurons: median (best) over the interpolating runs; "
+                "s: median seconds of a training run / of its polish alone.")
+
+
+def _counts(median, best) -> str:
+    return "-" if median is None else f"{_number(median)} ({_number(best)})"
+
+
 def summary_table(rows: tuple[SummaryRow, ...], tablefmt: str = "github") -> str:
-    """The per-(method, p, stage) table: runs, fits, hits, median/best counts (over fitting runs), time."""
-    header = ["method", "runs", "interpolate", "hit rate", "median neurons", "best neurons",
-              "median params", "best params", "median s"]
-    body = [[group_label(r.method, r.p, r.stage), r.runs, _rate(r.interpolation_rate), _rate(r.hit_rate),
-             _number(r.median_neurons), _number(r.best_neurons), _number(r.median_parameters),
-             _number(r.best_parameters), f"{r.median_seconds:.2f}"] for r in rows]
+    """One line per (method, p): the trained networks' interpolation and hit rates, then the same
+    for their polish (when there is one), counts and times; :data:`TABLE_LEGEND` explains it."""
+    header = ["method", "runs", "interpolate", "hits", "+polish interpolate", "+polish hits",
+              "neurons", "+polish neurons", "params", "s", "polish s"]
+    polished = {(r.method, r.p): r for r in rows if r.stage == "polished"}
+    body = []
+    for r in rows:
+        if r.stage != "trained":
+            continue
+        q = polished.get((r.method, r.p))
+        body.append([
+            group_label(r.method, r.p), r.runs, _rate(r.interpolation_rate), _rate(r.hit_rate),
+            "-" if q is None else _rate(q.interpolation_rate), "-" if q is None else _rate(q.hit_rate),
+            _counts(r.median_neurons, r.best_neurons),
+            "-" if q is None else _counts(q.median_neurons, q.best_neurons),
+            _counts(r.median_parameters, r.best_parameters),
+            _seconds(r.median_seconds), "-" if q is None else _seconds(q.median_seconds)])
     return tabulate(body, headers=header, tablefmt=tablefmt, disable_numparse=True)
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def exact_sentence(exact: dict) -> str:
@@ -129,7 +156,9 @@ def _warnings(instance: InstanceComparison) -> list[str]:
         if run.get("error"):
             seed = "" if run.get("seed") is None else f" seed {run['seed']}"
             notes.append(f"{group_label(run['method'], run['p'])}{seed} failed: {run['error']}")
+    stages: dict[tuple, dict[str, SummaryRow]] = {}
     for row in instance.summary:
+        stages.setdefault((row.method, row.p), {})[row.stage] = row
         label = group_label(row.method, row.p, row.stage)
         if row.below_bound:
             notes.append(f"{label}: {row.below_bound} interpolating run(s) below the "
@@ -137,8 +166,10 @@ def _warnings(instance: InstanceComparison) -> list[str]:
         if row.outside_box:
             notes.append(f"{label}: {row.outside_box} interpolating run(s) leave the certificate's box "
                          f"R = {instance.exact.get('box'):.3g} (max |v_k w_kj| > R): the certified bounds do not cover them")
-        if row.interpolating == 0:
-            notes.append(f"{label}: no run interpolates — all are failures (SPEC 5)")
+    for (method, p), rows in stages.items():
+        if all(row.interpolating == 0 for row in rows.values()):
+            polish = " nor after the polish" if "polished" in rows else ""
+            notes.append(f"{group_label(method, p)}: no run interpolates{polish} — all are failures (docs/math.md §5)")
     return notes
 
 
@@ -151,7 +182,7 @@ def text_summary(comparison: Comparison) -> str:
         lines += [f"  warning: {note}" for note in _warnings(instance)]
         lines.append(summary_table(instance.summary, tablefmt="simple"))
         blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    return "\n\n".join(blocks + [TABLE_LEGEND])
 
 
 # ---------------------------------------------------------------------- markdown
@@ -164,13 +195,14 @@ def report_markdown(comparison: Comparison, figures: dict[str, list[str]]) -> st
         "",
         f"Methods {', '.join(s.get('methods', []))}; p in {s.get('ps')} (l^p methods only); "
         f"{s.get('seeds')} seed(s); certificate objective: {s.get('objective')}, time limit "
-        f"{s.get('time_limit')} s, box R = {s.get('box')}; trainer options {json.dumps(s.get('train_options', {}))}.",
+        f"{s.get('time_limit')} s, {_box_setting(s.get('box'))}; trainer options "
+        f"{json.dumps(s.get('train_options', {}))}.",
         "",
-        "A run counts only if it interpolates (max |f(x_i) - y_i| within the tolerance of SPEC 6); "
-        "median and best counts are over interpolating runs, and a *hit* is an interpolating run "
-        "whose count equals the certified optimum (no hit rate when the certificate's gap is open). "
-        "Rows marked *+polish* judge the same runs after the exact LP on their trained support "
-        "(sparsest.training.extract.polish). All runs: `results.csv`; everything: `results.json`.",
+        TABLE_LEGEND,
+        "",
+        "A run that does not interpolate is a failure whatever its count (docs/math.md §5); no hit "
+        "rate is given when the certificate's gap is open. The polish is "
+        "sparsest.training.extract.polish. All runs: `results.csv`; everything: `results.json`.",
         "",
     ]
     for instance in comparison.instances:
@@ -187,6 +219,12 @@ def report_markdown(comparison: Comparison, figures: dict[str, list[str]]) -> st
             out += [f"![{name}]({name})", ""]
         out += ["<details><summary>every run</summary>", "", _runs_table(instance), "", "</details>", ""]
     return "\n".join(out)
+
+
+def _box_setting(box) -> str:
+    """The sweep's box option: a given R, or the certifier's own default (stated per instance)."""
+    return "box R = {box:g}".format(box=box) if box is not None else \
+        "box R: the certifier's default for each multivariate instance (stated with its certificate)"
 
 
 def _assumptions(value) -> str:
@@ -213,21 +251,46 @@ def _runs_table(instance: InstanceComparison) -> str:
 
 
 # ---------------------------------------------------------------------- files
+#: The list of files a report wrote, kept in its folder so that the next report into the same
+#: folder removes exactly those (and never a file it did not write).
+MANIFEST = ".sparsest-report"
+
+
 def check_output_folder(folder: str | Path) -> Path:
-    """Raise :class:`SparsestError` unless ``folder`` is (or can become) a folder; creates nothing."""
+    """Raise :class:`SparsestError` unless ``folder`` is a writable folder, or can be created as
+    one (its nearest existing parent is a writable folder); leaves nothing behind (the probe is a
+    temporary file). Call it before any work."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise SparsestError(f"--out {folder}: exists and is not a folder")
     parent = next((p for p in folder.absolute().parents if p.exists()), None)
     if not folder.exists() and parent is not None and not parent.is_dir():
         raise SparsestError(f"--out {folder}: {parent} is not a folder")
+    where = folder if folder.exists() else parent
+    if where is not None:
+        try:  # a real probe (permission bits say nothing for root or on a read-only file system)
+            with tempfile.TemporaryFile(dir=where):
+                pass
+        except OSError as err:
+            raise SparsestError(f"--out {folder}: {where} is not writable ({err.strerror or err})") from None
     return folder
+
+
+def _previous_files(folder: Path) -> list[Path]:
+    """The files an earlier report listed in the folder's manifest (only plain names inside it)."""
+    try:
+        names = (folder / MANIFEST).read_text().split("\n")
+    except OSError:
+        return []
+    return [folder / name for name in names if name and Path(name).name == name and name != MANIFEST]
 
 
 def write_report(comparison: Comparison, folder: str | Path) -> ReportFiles:
     """Write results.json, results.csv, the figures and report.md into ``folder`` (created if
     needed). Every file is rendered in memory before the first one is written, and each is
-    written atomically."""
+    written atomically. The files of an earlier report into the same folder (its manifest
+    :data:`MANIFEST`) that this one does not rewrite are removed, so no stale figure looks like
+    part of this report; other files are left alone."""
     folder = check_output_folder(folder)
     payload: dict[str, str | bytes] = {"results.json": results_json(comparison), "results.csv": runs_csv(comparison)}
     figure_names: dict[str, list[str]] = {}
@@ -241,8 +304,12 @@ def write_report(comparison: Comparison, folder: str | Path) -> ReportFiles:
         figure_names[instance.name] = list(images)
     payload["report.md"] = report_markdown(comparison, figure_names)
     try:
+        for stale in _previous_files(folder):
+            if stale.name not in payload and stale.is_file():
+                stale.unlink()
         for name, data in payload.items():
             write_atomic(folder / name, data)
+        write_atomic(folder / MANIFEST, "\n".join(payload) + "\n")
     except OSError as err:
         raise SparsestError(f"--out {folder}: cannot write ({err.strerror or err})") from None
     return ReportFiles(

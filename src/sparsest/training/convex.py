@@ -41,7 +41,7 @@ REWEIGHT_ITERATIONS = 30
 #: (relative) between two consecutive solutions.
 REWEIGHT_RTOL = 1e-6
 
-__all__ = ["ConvexResult", "min_l1_on_support", "min_l1_path", "reweighted_l1"]
+__all__ = ["ConvexResult", "min_l1_path", "reweighted_l1"]
 
 
 @dataclass(frozen=True)
@@ -193,31 +193,6 @@ def min_l1_path(dataset: Dataset, *, dictionary: BlockDictionary | None = None, 
     value = _lp_value(network, 1.0, count_bias)
     return ConvexResult("convex-l1", 1.0, network, check, value, 1, status, box, time.perf_counter() - started,
                         history=((value, check.neurons, value),), stopped="one LP")
-
-
-def min_l1_on_support(dataset: Dataset, blocks, *, zero: np.ndarray | None = None, box: float | None = None,
-                      count_bias: bool = False) -> tuple[Network | None, str]:
-    """The minimum l1 path-norm interpolant that uses only ``blocks`` and, within block k, only the
-    coordinates j of u_k with ``zero[k, j]`` False (the others are held at 0).
-
-    ``blocks`` is a list of (sorted activation set, sign); ``zero`` is (len(blocks), d+1) booleans
-    (None: every coordinate free). Returns (network with its idle neurons removed, status); the
-    network is None when the LP has no solution. Re-check the network before trusting it.
-    """
-    blocks = list(blocks)
-    d = dataset.dim
-    patterns = np.zeros((len(blocks), dataset.n_points), dtype=bool)
-    for row, (members, _) in zip(patterns, blocks):
-        row[list(members)] = True
-    dictionary = BlockDictionary(dataset, patterns=patterns)
-    held = np.ones((dictionary.n_blocks, d + 1), dtype=bool)  # both signs per pattern: unused ones held
-    for k, (_, sign) in enumerate(blocks):
-        held[2 * k + (0 if sign > 0 else 1)] = False if zero is None else zero[k]
-    lp = _BlockLP(dictionary, box=box, count_bias=count_bias, zero=held)
-    status, U, affine = lp.solve(lp.unit_weights())
-    if U is None:
-        return None, status
-    return _network(dictionary, U, affine, dataset.count_tol), status
 
 
 def reweighted_l1(dataset: Dataset, *, p: float = 0.4, eps: float = REWEIGHT_EPS,

@@ -219,15 +219,16 @@ def neuron_blocks(network: Network, dataset: Dataset, *, snap: float = 0.0,
     return blocks
 
 
-def _fit_blocks(dataset: Dataset, blocks: Sequence[tuple[tuple[int, ...], int]], box: float | None):
-    """fit_support on exactly these blocks (a dictionary of their sets only: no enumeration);
-    returns (network or None, status)."""
+def _fit_blocks(dataset: Dataset, blocks: Sequence[tuple[tuple[int, ...], int]], box: float | None,
+                coordinates: np.ndarray | None = None):
+    """fit_support on exactly these blocks (a dictionary of their sets only: no enumeration), with
+    u_bj held at 0 where ``coordinates`` (len(blocks), d+1) is False; returns (network or None, status)."""
     patterns = np.zeros((len(blocks), dataset.n_points), dtype=bool)
     for row, (members, _) in zip(patterns, blocks):
         row[list(members)] = True
     dictionary = BlockDictionary(dataset, patterns=patterns)
     chosen = [2 * p + (0 if s > 0 else 1) for p, (_, s) in enumerate(blocks)]
-    fit = dictionary.fit_support(chosen, box=box)
+    fit = dictionary.fit_support(chosen, box=box, coordinates=coordinates)
     return fit.network, fit.status
 
 
@@ -238,16 +239,14 @@ def polish(network: Network, dataset: Dataset, *, snaps: Sequence[float] = DEFAU
 
     ``snaps`` are snapping distances relative to :func:`data_diameter` (see the module docstring).
     For each, on the distinct snapped blocks: when some trained path weight of a block is 0 (d > 1;
-    the bias too when ``count_bias``), first the l1 LP that keeps those weights at 0
-    (:func:`sparsest.training.convex.min_l1_on_support`, so the parameter count cannot grow either), then
-    :meth:`BlockDictionary.fit_support` with every weight of the blocks free. ``box``: |u_j| <= R.
+    the bias too when ``count_bias``), first :meth:`BlockDictionary.fit_support` (its LP, l1
+    objective on the path weights) with those weights held at 0, so the parameter count cannot
+    grow either, then the same LP with every weight of the blocks free. ``box``: |u_j| <= R.
     An answer counts only if :func:`recheck` says it interpolates at ``tolerance``; the one with
     the fewest neurons, then parameters (``objective="parameters"``: the other way round), then
     the smallest residual is kept. Never more neurons
     than distinct blocks, hence never more than the merged network of :func:`merge_neurons`.
     """
-    from sparsest.training.convex import min_l1_on_support  # convex builds on the dictionary, like this module
-
     if objective not in ("neurons", "parameters"):
         raise SparsestError(f"unknown objective {objective!r}; choose neurons or parameters")
     count_tol = dataset.count_tol if count_tol is None else float(count_tol)
@@ -268,7 +267,7 @@ def polish(network: Network, dataset: Dataset, *, snaps: Sequence[float] = DEFAU
         tried.append(blocks)
         fits = []
         if zero.any():
-            fits.append(("pattern", *min_l1_on_support(dataset, blocks, zero=zero, box=box, count_bias=count_bias)))
+            fits.append(("pattern", *_fit_blocks(dataset, blocks, box, coordinates=~zero)))
         # An empty support is still an LP: the affine part alone (or zero) may interpolate.
         fits.append(("free", *_fit_blocks(dataset, blocks, box)))
         for kind, fitted, status in fits:

@@ -12,10 +12,15 @@ the MSE loss (1/N) sum_i (f(x_i) - y_i)^2 and one of these regularisers (``metho
 ``"weight-decay"``  plain Adam on MSE + lambda * ||theta||_2^2 (v, W, b; the skip term is free);
 ``"none"``          MSE alone.
 
-Two schedules (see :class:`Schedule`): ``"paper"`` is the published scheme (PyTorch's default
-initialisation, constant lambda); ``"continuation"`` is this package's faster one (knots spread
-over the data, neurons of one block merged during training, a final refit with lambda = 0). After
-training, :mod:`sparsest.training.extract` prunes, merges (exact on the data) and polishes (exact LP on the
+Two schedules (see :class:`Schedule`): ``"paper"`` is the published scheme (the data's own
+coordinates, PyTorch's default initialisation, constant lambda); ``"continuation"`` (the default)
+is this package's: it trains in normalized coordinates (:mod:`sparsest.training.scaling`; the
+network is mapped back exactly), starts with hyperplanes through the data and a least-squares
+output layer, merges the neurons of one block during training, lowers lambda when the support
+settled away from the data, and ends with the finishing phase of :mod:`sparsest.training.finish`
+(Levenberg-Marquardt on the network's own weights, zeros kept, until it interpolates at the
+tolerance; escapes and prune-and-refit). The weights kept from the loop are those of the sparsest
+interpolating check (the step is reported), never a worse last iterate. After training, :mod:`sparsest.training.extract` prunes, merges (exact on the data) and polishes (exact LP on the
 trained support); the unpolished numbers are always kept next to the polished ones.
 
 Gradients are written out by hand (the network is one matrix product) and the Adam update is the
@@ -37,18 +42,35 @@ from sparsest.core.dataset import Dataset
 from sparsest.errors import SparsestError
 from sparsest.training.extract import DEFAULT_SNAPS, Polish, data_diameter, extract, neuron_blocks, polish
 from sparsest.core.network import Network
+from sparsest.training.finish import Finishing, finishing_phase
 from sparsest.training.options import SCHEDULES, TRAIN_METHODS
+from sparsest.training.scaling import Scaling
 from sparsest.exact.patterns import anchor_point
 
 METHODS = TRAIN_METHODS
+#: The methods whose penalty aims at sparsity: prune-and-refit is on by default for them only.
+SPARSIFYING = ("lp", "lp-smooth", "l1-path")
 
 #: Published settings (SPEC 5), keyed by "is the data 1-D": width and lambda.
 PAPER_WIDTH = {True: 80, False: 100}
 PAPER_LAMBDA = {True: 3e-3, False: 5e-3}
-#: lambda of the continuation schedule (pruning phase), chosen on the 1-D instances (benchmarks/bench_train.py).
-CONTINUATION_LAMBDA = 1e-2
+#: lambda of the continuation schedule (normalized coordinates: x in [-1, 1]^d, max |y| = 1).
+CONTINUATION_LAMBDA = 1e-3
+#: Ridge of the data initialisation's least-squares output layer, relative to the mean squared
+#: feature norm.
+INIT_RIDGE = 1e-8
+#: The finishing phase aims at this fraction of the interpolation tolerance (room for the rounding
+#: of the map back to the data's coordinates).
+FINISH_MARGIN = 1e-2
+#: Continuation: lambda is multiplied by this when the support settled away from the data ...
+LAMBDA_DECAY = 0.3
+#: ... and the run stops once lambda is below this fraction of its start.
+MIN_LAMBDA_RATIO = 1e-3
 #: Maximum number of steps of the published experiments.
 PAPER_STEPS = 100_000
+#: Maximum number of Adam steps of the continuation schedule (its finishing phase does the rest:
+#: on the fresh 1-D set, seed 0, 20k steps reached the same counts as 100k in less time).
+CONTINUATION_STEPS = 20_000
 #: Adam's constants (PyTorch's defaults).
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
@@ -192,17 +214,18 @@ class Schedule:
     window had max |f(x_i) - y_i| <= fit_tol.
 
     ``"continuation"``: prune with lambda, merging the neurons of each block every CHECK_EVERY
-    steps (:func:`merge_duplicates_`; proximal methods only); once the support has not changed for ``patience`` steps,
-    refit on it with lambda = 0 (weights that reached 0 stay 0) and stop at the first check within
-    fit_tol, or after ``patience`` refit steps.
+    steps (:func:`merge_duplicates_`; proximal methods only). Once the support has not changed for
+    ``patience`` steps: stop if some check in that window was within fit_tol (the finishing phase
+    of :mod:`sparsest.training.finish` then makes the network interpolate), otherwise continue
+    with lambda * LAMBDA_DECAY (a run stuck away from the data gets a weaker penalty) until lambda
+    falls below lam * MIN_LAMBDA_RATIO, then stop.
 
-    Both: ``patience = 0`` turns the stop rule off (and the refit); the weights returned are those
-    of the check with the smallest residual since the support last changed.
+    Both: ``patience = 0`` turns the stop rule off.
     """
 
     def __init__(self, kind: str, lam: float, patience: int, *, proximal: bool):
         self.kind, self.lam, self.patience, self.proximal = kind, lam, patience, proximal
-        self.refit_from: int | None = None
+        self.current = lam
 
     @property
     def merging(self) -> bool:
@@ -211,20 +234,22 @@ class Schedule:
         return self.kind == "continuation" and self.proximal
 
     def lam_at(self) -> float:
-        return 0.0 if self.refit_from is not None else self.lam
+        return self.current
 
     def should_stop(self, step: int, stable_for: int, fit_ok: bool) -> bool:
-        """Called at every check with the steps since the support last changed and whether the
-        best fit in that window is within tolerance."""
-        if not self.patience:
+        """Called at every check with the steps since the support last changed (or lambda last
+        decreased) and whether the best fit in that window is within tolerance."""
+        if not self.patience or stable_for < self.patience:
             return False
-        if self.kind == "paper":
-            return stable_for >= self.patience and fit_ok
-        if self.refit_from is None:
-            if stable_for >= self.patience:
-                self.refit_from = step
-            return False
-        return fit_ok or step - self.refit_from >= self.patience
+        if fit_ok or self.kind == "paper":
+            return fit_ok
+        self.current *= LAMBDA_DECAY
+        return self.current < self.lam * MIN_LAMBDA_RATIO
+
+    @property
+    def lowered(self) -> bool:
+        """Whether lambda was lowered since the start (the caller restarts its stability window)."""
+        return self.current != self.lam
 
 
 # ---------------------------------------------------------------------- results
@@ -264,6 +289,9 @@ class TrainResult:
     history: tuple[dict, ...]
     settings: dict
     tolerances: dict
+    finishing: Finishing | None = None
+    scaling: Scaling | None = None
+    polish_seconds: float | None = None
 
     @property
     def fits(self) -> bool:
@@ -294,6 +322,9 @@ class TrainResult:
             "history": [dict(row) for row in self.history],
             "settings": dict(self.settings),
             "tolerances": dict(self.tolerances),
+            "finishing": None if self.finishing is None else self.finishing.to_json(),
+            "normalization": None if self.scaling is None else self.scaling.to_json(),
+            "polish_seconds": self.polish_seconds,
         }
 
 
@@ -306,24 +337,30 @@ class LpTrainer:
     p : exponent in (0, 1] of the penalty (``"lp"``, ``"lp-smooth"``; ``"l1-path"`` uses 1).
     method : one of :data:`METHODS` (see the module docstring).
     width : hidden neurons K (SPEC 5: 80 in 1-D, 100 otherwise).
-    lam : lambda (SPEC 5: 3e-3 in 1-D, 5e-3 otherwise; continuation: 1e-2).
+    lam : lambda (paper, SPEC 5: 3e-3 in 1-D, 5e-3 otherwise; continuation: 1e-3 in normalized
+        coordinates, lowered when the run is stuck).
     lr : Adam's learning rate.
-    steps : maximum number of Adam steps (100 000).
+    steps : maximum number of Adam steps (paper: 100 000; continuation: 20 000).
     seed : seeds the initialisation; the same seed gives the same numbers.
     skip : affine skip term a.x + c (default: the dataset's setting).
     count_bias : penalise and count the bias path weights v_k b_k too.
     polish : run the exact LP on the trained support (:func:`sparsest.training.extract.polish`).
     tol : interpolation tolerance of every "interpolates" (default: the dataset's, SPEC 6).
     progress : a tqdm progress bar on stderr.
-    schedule : ``"paper"`` or ``"continuation"`` (:class:`Schedule`).
+    schedule : ``"continuation"`` (default, as the command line: normalized coordinates, data
+        initialisation, finishing phase) or ``"paper"`` (the published scheme, unchanged).
     count_tol : counting tolerance for "active" (default: the dataset's, 1e-9 max(1, max|y|)).
     fit_tol : the stop rule's fit tolerance (default 1e-3 max(1, max|y|)).
-    patience : steps with an unchanged support before stopping (paper) or refitting
-        (continuation); default steps // 10 (paper), 2000 (continuation); 0 = never stop early.
+    patience : steps with an unchanged support before stopping (continuation: or lowering lambda
+        when the fit is loose); default steps // 10 (paper), 2000 (continuation); 0 = never stop early.
     eps : smoothing of ``"lp-smooth"``.
     snaps : relative snapping distances of the polish.
     history_every : a history row at the first check after every multiple of this many steps.
     objective : what the polish minimises first, "neurons" or "parameters".
+    prune_refit : continuation: after the finishing phase interpolates, drop neurons one at a time
+        while the network still interpolates after a refit (:func:`sparsest.training.finish.finishing_phase`);
+        default on for the sparsifying methods (lp, lp-smooth, l1-path), off for the baselines
+        (weight-decay, none: they are finished to interpolation but not pruned).
 
     Fitted attributes: ``network_`` (merged), ``raw_network_`` (pruned), ``polished_network_``
     (or None), ``result_`` (:class:`TrainResult`), ``history_``.
@@ -333,10 +370,10 @@ class LpTrainer:
                  lam: float | None = None, lr: float = 0.01, steps: int | None = None,
                  seed: int = 0, skip: bool | None = None, count_bias: bool = False,
                  polish: bool = True, tol: float | None = None, progress: bool = False, *,
-                 schedule: str = "paper", count_tol: float | None = None,
+                 schedule: str = "continuation", count_tol: float | None = None,
                  fit_tol: float | None = None, patience: int | None = None, eps: float = 1e-3,
                  snaps: tuple[float, ...] = DEFAULT_SNAPS, history_every: int = 500,
-                 objective: str = "neurons"):
+                 objective: str = "neurons", prune_refit: bool | None = None):
         self.p = p
         self.method = method
         self.width = width
@@ -357,9 +394,11 @@ class LpTrainer:
         self.snaps = snaps
         self.history_every = history_every
         self.objective = objective
+        self.prune_refit = prune_refit
 
-    def _settings(self, dataset: Dataset) -> dict:
-        """The resolved settings, validated (:class:`SparsestError` on anything out of range)."""
+    def resolved_settings(self, dataset: Dataset) -> dict:
+        """The settings a fit on ``dataset`` would use (every None resolved), validated: raises
+        :class:`SparsestError` (one line) on anything out of range, before any training."""
         if self.method not in METHODS:
             raise SparsestError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
         if self.objective not in ("neurons", "parameters"):
@@ -371,7 +410,7 @@ class LpTrainer:
         paper = self.schedule == "paper"
         width = PAPER_WIDTH[one_d] if self.width is None else self.width
         lam = (PAPER_LAMBDA[one_d] if paper else CONTINUATION_LAMBDA) if self.lam is None else self.lam
-        steps = PAPER_STEPS if self.steps is None else self.steps
+        steps = (PAPER_STEPS if paper else CONTINUATION_STEPS) if self.steps is None else self.steps
         _check_int("width", width, low=1)
         _check_int("steps", steps, low=1)
         _check_int("seed", self.seed, low=0)
@@ -402,13 +441,16 @@ class LpTrainer:
             "history_every": int(self.history_every), "objective": self.objective,
             "optimizer": "Adam", "loss": "mse",
             "init": "torch" if paper else "data", "dtype": "float64",
+            "coordinates": "data" if paper else "normalized",
+            "finish": not paper,
+            "prune_refit": not paper and (self.method in SPARSIFYING if self.prune_refit is None else bool(self.prune_refit)),
         }
 
     def fit(self, dataset: Dataset) -> "LpTrainer":
         """Train on ``dataset``, then extract, merge and (optionally) polish; returns self."""
         if not isinstance(dataset, Dataset):
             raise SparsestError("LpTrainer.fit needs a sparsest Dataset (see sparsest.load_dataset)")
-        settings = self._settings(dataset)
+        settings = self.resolved_settings(dataset)
         data = dataset.with_options(skip=settings["skip"])
         tolerances = {
             "interpolation": data.interpolation_tol if self.tol is None else float(self.tol),
@@ -417,16 +459,36 @@ class LpTrainer:
             "snap_scale": data_diameter(data),
         }
         wall, cpu = time.perf_counter(), time.process_time()
+        scaling, train_data, train_tol = None, data, tolerances
+        if settings["coordinates"] == "normalized":
+            scaling = Scaling.of(data, shift=not settings["count_bias"])
+            train_data = Dataset.from_arrays(scaling.points(data.X), scaling.targets(data.y), skip=data.skip,
+                                             output_bias=data.output_bias, name=data.name)
+            train_tol = {key: value / scaling.y_scale for key, value in tolerances.items() if key != "snap_scale"}
+            train_tol["snap_scale"] = data_diameter(train_data)
         with _DeterministicTorch():
-            network, steps, weights_step, stopped, history = _train(data, settings, tolerances, self.progress)
+            network, steps, weights_step, stopped, history = _train(train_data, settings, train_tol, self.progress)
+        finishing = None
+        if settings["finish"]:
+            finishing = finishing_phase(
+                network, train_data, target=FINISH_MARGIN * train_tol["interpolation"], count_tol=train_tol["count"],
+                count_bias=settings["count_bias"], p=settings["p"], prune=settings["prune_refit"],
+                keep_zero_weights=self.objective == "parameters" or data.dim == 1)
+            if finishing.converged:
+                network = finishing.network
+        if scaling is not None:
+            network = scaling.network_back(network)
+            history = [_history_in_data_units(row, scaling.y_scale) for row in history]
         seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
 
         options = dict(tolerance=tolerances["interpolation"], count_tol=tolerances["count"],
                        count_bias=settings["count_bias"])
         extraction = extract(network, data, **options)
-        polished = None
+        polished, polish_seconds = None, None
         if settings["polish"]:
+            started = time.perf_counter()
             polished = polish(extraction.merged, data, snaps=settings["snaps"], objective=self.objective, **options)
+            polish_seconds = time.perf_counter() - started
         merged = extraction.merged_check
 
         self.raw_network_ = extraction.raw
@@ -441,8 +503,14 @@ class LpTrainer:
             fit=_fit_label(merged, tolerances["fit"]), steps=steps, weights_step=weights_step,
             stopped=stopped, seconds=seconds, cpu_seconds=cpu_seconds, network=extraction.merged,
             polished=polished, history=tuple(history), settings=settings, tolerances=tolerances,
+            finishing=finishing, scaling=scaling, polish_seconds=polish_seconds,
         )
         return self
+
+
+def _history_in_data_units(row: dict, y_scale: float) -> dict:
+    """A history row of a normalized run with its residuals in the data's units."""
+    return {**row, "mse": row["mse"] * y_scale ** 2, "max_abs_residual": row["max_abs_residual"] * y_scale}
 
 
 def _fit_label(check, fit_tol: float) -> str:
@@ -476,13 +544,16 @@ class _Parameters:
         return Network(V["v"], V["W"], V["b"], V["a"], None if V["c"] is None else float(V["c"][0]))
 
 
-def _initialise(params: _Parameters, X: torch.Tensor, seed: int, kind: str) -> None:
+def _initialise(params: _Parameters, X: torch.Tensor, seed: int, kind: str, y: torch.Tensor | None = None) -> None:
     """Seeded initial weights (the skip term starts at 0).
 
     ``"torch"``: PyTorch's nn.Linear default, W, b ~ U(+-1/sqrt(d)), v ~ U(+-1/sqrt(K)).
     ``"data"``: each hyperplane gets a random unit normal w_k and passes through a uniform random
-    point of the segment between two random data points (b_k = -w_k . z_k); v ~ U(+-1/sqrt(K));
-    then rebalanced. In 1-D the knots spread over the data instead of crowding near 0.
+    point of the segment between two random data points (b_k = -w_k . z_k); then the output layer
+    (v and the skip term / output bias), which the network is linear in, is the ridge least-squares
+    fit to ``y`` (ridge INIT_RIDGE relative to the features' scale), so training starts at (or
+    near) an interpolant; then rebalanced. In 1-D the knots spread over the data instead of
+    crowding near 0.
     """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -503,13 +574,31 @@ def _initialise(params: _Parameters, X: torch.Tensor, seed: int, kind: str) -> N
     ends = torch.randint(0, n, (width, 2), generator=gen)
     t = torch.rand((width, 1), generator=gen, dtype=torch.float64)
     b.copy_(-(W * ((1 - t) * X[ends[:, 0]] + t * X[ends[:, 1]])).sum(dim=1))
-    v.copy_(uniform(v.shape, 1 / math.sqrt(width)))
+    features = [(X @ W.T + b).clamp(min=0.0)]
+    a, c = params.views["a"], params.views["c"]
+    if a is not None:
+        features.append(X)
+    if c is not None:
+        features.append(torch.ones((n, 1), dtype=torch.float64))
+    Phi = torch.hstack(features)
+    ridge = INIT_RIDGE * float((Phi * Phi).sum()) / Phi.shape[1]
+    outer = torch.linalg.solve(Phi.T @ Phi + ridge * torch.eye(Phi.shape[1], dtype=torch.float64), Phi.T @ y)
+    v.copy_(outer[:width])
+    if a is not None:
+        a.copy_(outer[width:width + dim])
+    if c is not None:
+        c.copy_(outer[-1:])
     rebalance(v, W, b)
 
 
 def _train(data: Dataset, settings: dict, tolerances: dict, progress: bool):
-    """The training loop; returns (network, steps, step of the returned weights, why it stopped,
-    history rows)."""
+    """The training loop on ``data`` (already in the coordinates training uses); returns (network,
+    steps, step of the returned weights, why it stopped, history rows).
+
+    The weights returned are those of the sparsest interpolating check (max residual <=
+    tolerances["interpolation"], fewest blocks, the later one on a tie), and when no check
+    interpolated, those of the check with the smallest residual since the support last changed.
+    """
     method, p, lr, total = settings["method"], settings["p"], settings["lr"], settings["steps"]
     count_bias = settings["count_bias"]
     X = torch.as_tensor(data.X, dtype=torch.float64)
@@ -517,7 +606,7 @@ def _train(data: Dataset, settings: dict, tolerances: dict, progress: bool):
     X_tilde = torch.as_tensor(data.X_tilde, dtype=torch.float64)
     anchor = anchor_point(data) if data.skip else None
     params = _Parameters(settings["width"], data.dim, data.skip, data.output_bias)
-    _initialise(params, X, settings["seed"], settings["init"])
+    _initialise(params, X, settings["seed"], settings["init"], y=y)
     W, b, v, a, c = (params.views[k] for k in ("W", "b", "v", "a", "c"))
     grads = [params.grads[k] for k in ("W", "b", "v", "a", "c")]
     m, s = torch.zeros_like(params.theta), torch.zeros_like(params.theta)
@@ -532,7 +621,7 @@ def _train(data: Dataset, settings: dict, tolerances: dict, progress: bool):
     # hovering on a data point does not count as a change.
     snap = max(settings["snaps"], default=0.0) * tolerances["snap_scale"]
     history: list[dict] = []
-    support, support_since, best = None, 0, (math.inf, None, 0)
+    support, support_since, best, sparsest = None, 0, (math.inf, None, 0), (math.inf, None, 0)
     stopped, bar, step, adam_step = "max steps", _progress_bar(total, progress), 0, 0
     for step in range(1, total + 1):
         lam = schedule.lam_at()
@@ -568,7 +657,12 @@ def _train(data: Dataset, settings: dict, tolerances: dict, progress: bool):
             support, support_since, best = current, step, (math.inf, None, step)
         if residual < best[0]:
             best = (residual, params.theta.clone(), step)
+        if residual <= tolerances["interpolation"] and len(current) <= sparsest[0]:
+            sparsest = (len(current), params.theta.clone(), step)
+        lam_before = schedule.lam_at()
         stop = schedule.should_stop(step, step - support_since, best[0] <= tolerances["fit"])
+        if schedule.lam_at() != lam_before:  # lambda lowered: a new stability window
+            support_since, best = step, (residual, params.theta.clone(), step)
         every = settings["history_every"]
         if not history or step // every > history[-1]["step"] // every or stop or step == total:
             history.append({
@@ -583,15 +677,25 @@ def _train(data: Dataset, settings: dict, tolerances: dict, progress: bool):
         if stop:
             stopped = f"early (support unchanged for {settings['patience']} steps)"
             break
-        if schedule.refit_from == step:  # the refit starts: only its own fits count from now on
-            best = (math.inf, None, step)
     if bar is not None:
         bar.close()
-    if best[1] is not None:
-        params.theta.copy_(best[1])
+    chosen = sparsest if sparsest[1] is not None else best
+    if chosen[1] is not None:
+        params.theta.copy_(chosen[1])
     if not bool(torch.isfinite(params.theta).all()):
-        raise SparsestError(f"training diverged (non-finite weights by step {step}); lower the learning rate")
-    return params.network(), step, best[2] if best[1] is not None else step, stopped, history
+        raise SparsestError(_divergence_message(step, settings, data))
+    return params.network(), step, chosen[2] if chosen[1] is not None else step, stopped, history
+
+
+def _divergence_message(step: int, settings: dict, data: Dataset) -> str:
+    """Why a run diverged, in one line: the learning rate in normalized coordinates, the data's
+    scale in the data's own coordinates (the published scheme)."""
+    if settings["coordinates"] == "normalized":
+        return (f"training diverged (non-finite weights by step {step}) on normalized data "
+                f"(x in [-1, 1]^d, max |y| = 1): the learning rate {settings['lr']:g} is too large")
+    scale = f"max |x| = {float(np.max(np.abs(data.X))):.3g}, max |y| = {float(np.max(np.abs(data.y))):.3g}"
+    return (f"training diverged (non-finite weights by step {step}): the published scheme trains in the "
+            f"data's own coordinates ({scale}); use --schedule continuation (normalized coordinates)")
 
 
 def _add_smooth_lp_gradient(params: _Parameters, lam: float, p: float, eps: float, count_bias: bool):

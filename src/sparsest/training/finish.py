@@ -1,0 +1,246 @@
+"""The finishing phase: the trained network's own weights driven to interpolation (issue 10).
+
+After the sparsifying phase the network fits the data only to the stop rule's loose tolerance.
+:func:`finish` solves f(x_i) = y_i on the network's own weights with Levenberg-Marquardt in
+float64: r_i(theta) = sum_k v_k relu(w_k . x_i + b_k) [+ a . x_i + c] - y_i is piecewise smooth,
+its Jacobian on the current activation pattern is
+
+    dr_i/dv_k = relu(z_ik),  dr_i/dw_kj = v_k [z_ik > 0] x_ij,  dr_i/db_k = v_k [z_ik > 0],
+    dr_i/da_j = x_ij,        dr_i/dc = 1                         (z_ik = w_k . x_i + b_k),
+
+and every accepted step lowers sum_i r_i^2 (activation patterns may change while it moves). Only
+the active neurons move and every weight that is exactly 0 stays 0 (``frozen``: the sparsity the
+l^p phase found is kept; docs/math.md §5). Nothing here proves anything: the caller re-checks
+the result (docs/math.md §6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sparsest.core.network import Network
+
+__all__ = ["Finish", "finish"]
+
+#: LM steps of one prune-and-refit trial (a removal is kept only if this many reach the target).
+PRUNE_ITERATIONS = 60
+#: Largest damping before the iteration gives up (the step has become a tiny gradient step).
+MAX_DAMPING = 1e10
+
+
+@dataclass(frozen=True)
+class Finish:
+    """network : the finished network (its inactive neurons dropped first); max_abs_residual : of it
+    on the data it was fitted to; iterations : LM steps tried; converged : residual <= target."""
+
+    network: Network
+    max_abs_residual: float
+    iterations: int
+    converged: bool
+
+
+def _unpack(theta, k, d, skip, bias):
+    W = theta[: k * d].reshape(k, d)
+    b = theta[k * d: k * d + k]
+    v = theta[k * d + k: k * d + 2 * k]
+    rest = theta[k * d + 2 * k:]
+    a = rest[:d] if skip else None
+    c = rest[-1] if (skip or bias) else None
+    return W, b, v, a, c
+
+
+def finish(network: Network, X: np.ndarray, y: np.ndarray, *, target: float, count_tol: float,
+           count_bias: bool = False, keep_zero_weights: bool = True, max_iterations: int = 200) -> Finish:
+    """Levenberg-Marquardt on the weights of ``network`` until max_i |f(x_i) - y_i| <= ``target``.
+
+    Neurons inactive on the data (contribution <= ``count_tol`` everywhere) are dropped first;
+    of the others every weight moves except, when ``keep_zero_weights``, the input weights w_kj
+    that are 0 (and the biases b_k that are 0 when ``count_bias``): a zero path weight stays zero
+    (what the parameter count needs; the neuron count only needs the dropped neurons to stay
+    dropped). The skip term / output bias of ``network`` (if any) is free. Returns the iterate
+    with the smallest residual.
+    """
+    net = network.pruned(X, count_tol)
+    k, d = net.W.shape
+    skip, bias = net.a is not None, net.c is not None
+    theta = np.concatenate([net.W.ravel(), net.b, net.v,
+                            net.a if skip else np.zeros(0), [net.c] if bias else np.zeros(0)])
+    free = np.ones(theta.size, dtype=bool)
+    if keep_zero_weights:
+        free[: k * d] = net.W.ravel() != 0
+    if count_bias and keep_zero_weights:
+        free[k * d: k * d + k] = net.b != 0
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+
+    def residual(theta):
+        W, b, v, a, c = _unpack(theta, k, d, skip, bias)
+        z = X @ W.T + b
+        out = np.maximum(z, 0.0) @ v
+        if a is not None:
+            out = out + X @ a
+        if c is not None:
+            out = out + c
+        return z, out - y
+
+    def jacobian(theta, z):
+        v = _unpack(theta, k, d, skip, bias)[2]
+        on = (z > 0) * v  # (N, K)
+        columns = [(on[:, :, None] * X[:, None, :]).reshape(len(y), k * d), on, np.maximum(z, 0.0)]
+        if skip:
+            columns.append(X)
+        if bias:
+            columns.append(np.ones((len(y), 1)))
+        return np.hstack(columns)[:, free]
+
+    z, r = residual(theta)
+    # Variable projection first: the network is linear in (v, a, c), so on the current hyperplanes
+    # their least-squares values are one solve away (kept only if it lowers the residual).
+    outer = free.copy()
+    outer[: k * d + k] = False
+    if outer.any():
+        trial = theta.copy()
+        J = jacobian(theta, z)[:, outer[free]]
+        trial[outer] += np.linalg.lstsq(J, -r, rcond=None)[0]
+        z_new, r_new = residual(trial)
+        if float(r_new @ r_new) < float(r @ r):
+            theta, z, r = trial, z_new, r_new
+    loss, damping, iterations = float(r @ r), 1e-3, 0
+    while iterations < max_iterations and np.max(np.abs(r)) > target and damping < MAX_DAMPING:
+        iterations += 1
+        J = jacobian(theta, z)
+        # Marquardt's scaling by the column norms, floored so that a nearly dead weight (tiny
+        # column) is not sent flying: its damping is at least 1e-4 of the largest one.
+        norms = (J * J).sum(axis=0)
+        scale = np.sqrt(np.maximum(norms, 1e-4 * max(float(norms.max(initial=0.0)), 1e-300)))
+        system = np.vstack([J, np.diag(np.sqrt(damping) * scale)])
+        step = np.linalg.lstsq(system, np.concatenate([-r, np.zeros(J.shape[1])]), rcond=None)[0]
+        trial = theta.copy()
+        trial[free] += step
+        z_new, r_new = residual(trial)
+        new_loss = float(r_new @ r_new)
+        if new_loss < loss:
+            theta, z, r, loss = trial, z_new, r_new, new_loss
+            damping = max(damping / 5.0, 1e-12)
+        else:
+            damping *= 4.0
+    W, b, v, a, c = _unpack(theta, k, d, skip, bias)
+    finished = Network(v.copy(), W.copy(), b.copy(), None if a is None else a.copy(),
+                       None if c is None else float(c))
+    worst = float(np.max(np.abs(r))) if len(r) else 0.0
+    return Finish(finished, worst, iterations, worst <= target)
+
+
+def reseeded(network: Network, X: np.ndarray, residual: np.ndarray) -> Network:
+    """``network`` plus one neuron that removes the largest residual r_i (an escape for a run
+    stuck away from the data, e.g. with a needed neuron pruned).
+
+    Its hyperplane lies halfway between x_i (i = argmax |r_i|) and the nearest other data point
+    x_j, with normal x_i - x_j (in 1-D: a knot between two neighbouring points), so it is active
+    at x_i and not at x_j; v = -r_i / relu(w . x_i + b) makes f(x_i) = y_i at once.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    i = int(np.argmax(np.abs(residual)))
+    distance = np.linalg.norm(X - X[i], axis=1)
+    distance[i] = np.inf
+    j = int(np.argmin(distance))
+    if not np.isfinite(distance[j]):  # a single point: any neuron active there
+        w, bias = np.zeros(X.shape[1]), 1.0
+    else:
+        w = (X[i] - X[j]) / distance[j]
+        bias = -float(w @ (X[i] + X[j])) / 2
+    height = float(w @ X[i] + bias)
+    v = -float(residual[i]) / height
+    return Network(np.append(network.v, v), np.vstack([network.W, w[None, :]]),
+                   np.append(network.b, bias), network.a, network.c)
+
+
+def _one_fewer(net: Network, p: float):
+    """The candidates of one prune-and-refit round, each with one neuron fewer than ``net``: first
+    ``net`` without neuron k, the smallest l^p path penalty first; then two neurons of the same
+    sign merged into one, u = |v_k| (w_k, b_k) + |v_l| (w_l, b_l), the most alike pairs first (in
+    1-D: the knot moves to the slope-weighted mean of the two, across the data points between
+    them, and the network is unchanged outside them)."""
+    keep = np.ones(net.width, dtype=bool)
+    for k in np.argsort(path_penalty(net, p), kind="stable"):
+        keep[:] = True
+        keep[k] = False
+        yield Network(net.v[keep], net.W[keep], net.b[keep], net.a, net.c)
+    U = np.abs(net.v)[:, None] * np.hstack([net.W, net.b[:, None]])
+    unit = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-300)
+    pairs = [(float(np.linalg.norm(unit[k] - unit[l])), k, l) for k in range(net.width)
+             for l in range(k + 1, net.width) if np.sign(net.v[k]) == np.sign(net.v[l])]
+    for _, k, l in sorted(pairs):
+        keep[:] = True
+        keep[l] = False
+        merged = U[k] + U[l]
+        W, b, v = net.W.copy(), net.b.copy(), net.v.copy()
+        W[k], b[k], v[k] = merged[:-1], merged[-1], np.sign(net.v[k])
+        yield Network(v[keep], W[keep], b[keep], net.a, net.c)
+
+
+def path_penalty(network: Network, p: float) -> np.ndarray:
+    """sum_j |v_k w_kj|^p of every neuron k (the l^p path penalty of docs/math.md §5, per neuron)."""
+    return (np.abs(network.path_weights()) ** p).sum(axis=1)
+
+
+@dataclass(frozen=True)
+class Finishing:
+    """What the finishing phase did: network (the sparsest interpolant it reached, or its best
+    attempt), converged, neurons_before (merged neurons handed to it), reseeds (escapes tried:
+    neurons added where the residual was largest), pruned (neurons removed by prune-and-refit),
+    iterations (LM steps in all)."""
+
+    network: Network
+    converged: bool
+    max_abs_residual: float
+    neurons_before: int
+    reseeds: int
+    pruned: int
+    iterations: int
+
+    def to_json(self) -> dict:
+        return {"converged": self.converged, "max_abs_residual": self.max_abs_residual,
+                "neurons_before": self.neurons_before, "reseeds": self.reseeds, "pruned": self.pruned,
+                "iterations": self.iterations}
+
+
+def finishing_phase(network: Network, dataset, *, target: float, count_tol: float, count_bias: bool = False,
+                    keep_zero_weights: bool = True, p: float = 1.0, max_reseeds: int = 3, prune: bool = True,
+                    prune_iterations: int | None = None) -> Finishing:
+    """Merge (:func:`sparsest.training.extract.merge_neurons`), then :func:`finish`; while that ends
+    above ``target``, add a neuron where the residual is largest (:func:`reseeded`, at most
+    ``max_reseeds`` times) and finish again. Once it interpolates and ``prune``: remove one neuron
+    at a time (drop one, the smallest l^p path penalty first, or merge two alike ones: see
+    :func:`_one_fewer`), keeping the first candidate that :func:`finish` (at most
+    ``prune_iterations`` steps) brings to ``target``, until no candidate does. Dropped neurons stay dropped throughout, and so do zero path weights when
+    ``keep_zero_weights`` (see :func:`finish`).
+    """
+    from sparsest.training.extract import merge_neurons
+
+    prune_iterations = PRUNE_ITERATIONS if prune_iterations is None else prune_iterations
+    X, y = dataset.X, dataset.y
+    start = merge_neurons(network, dataset, count_tol=count_tol)
+    done = finish(start, X, y, target=target, count_tol=count_tol, count_bias=count_bias, keep_zero_weights=keep_zero_weights)
+    iterations, reseeds = done.iterations, 0
+    while not done.converged and reseeds < max_reseeds:
+        reseeds += 1
+        done = finish(reseeded(done.network, X, done.network(X) - y), X, y, target=target,
+                      count_tol=count_tol, count_bias=count_bias, keep_zero_weights=keep_zero_weights)
+        iterations += done.iterations
+    current, pruned = done, 0
+    while current.converged and prune and current.network.width > 0:
+        net = merge_neurons(current.network, dataset, count_tol=count_tol)
+        for trial_net in _one_fewer(net, p):
+            trial = finish(trial_net, X, y, target=target, count_tol=count_tol, count_bias=count_bias,
+                           keep_zero_weights=keep_zero_weights, max_iterations=prune_iterations)
+            iterations += trial.iterations
+            if trial.converged:
+                current, pruned = trial, pruned + 1
+                break
+        else:
+            break
+    final = merge_neurons(current.network, dataset, count_tol=count_tol) if current.converged else current.network
+    return Finishing(final, current.converged, current.max_abs_residual, start.width, reseeds, pruned, iterations)
