@@ -32,9 +32,10 @@ from sparsest.core.dataset import Dataset
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
 from sparsest.exact.exhaustive import search_exhaustive
-from sparsest.exact.milp import OBJECTIVES, SOLVERS, big_m, solve_milp
+from sparsest.exact.milp import SOLVERS, big_m, solve_milp
 from sparsest.core.network import Network
 from sparsest.exact.patterns import DEFAULT_MAX_PATTERNS
+from sparsest.exact.problem import OBJECTIVES, check_box, check_time_limit
 from sparsest.exact.closed_form import sparsest_interpolant
 from sparsest.core.recheck import Recheck, recheck
 
@@ -172,11 +173,8 @@ def _check_options(dataset, method, objective, count_bias, box, time_limit, solv
                                  ("solver", solver, SOLVERS)):
         if value not in allowed:
             raise SparsestError(f"unknown {name} {value!r}; use one of {', '.join(allowed)}")
-    if box is not None and (isinstance(box, bool) or not isinstance(box, (int, float))
-                            or not (math.isfinite(box) and box > 0)):
-        raise SparsestError(f"the box R must be a positive finite number, got {box!r}")
-    if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
-        raise SparsestError(f"the time limit must be a positive number of seconds, got {time_limit!r}")
+    check_box(box)
+    check_time_limit(time_limit)
     if isinstance(max_patterns, bool) or not isinstance(max_patterns, (int, np.integer)) or max_patterns < 1:
         raise SparsestError(f"max_patterns must be a positive integer, got {max_patterns!r}")
     if start is not None:

@@ -51,12 +51,12 @@ import numpy as np
 
 from sparsest.exact.dictionary import BlockDictionary, SupportFit
 from sparsest.errors import SparsestError
-from sparsest.exact.highs import INF, quiet_highs
+from sparsest.exact.highs import INF, OutOfTime, quiet_highs, verdict
 from sparsest.core.network import Network
+from sparsest.exact.problem import check_box, check_objective, check_time_limit
 from sparsest.exact.probe import fit_width
 from sparsest.core.recheck import recheck
 
-OBJECTIVES = ("neurons", "parameters")
 #: Prune a support when dist(y, span) > SPAN_RTOL * max(1, max |y|) (2-norm).
 SPAN_RTOL = 1e-6
 #: Numerical rank: a design direction weaker than this fraction of the strongest counts as absent.
@@ -115,10 +115,6 @@ class ExhaustiveResult:
     n_lps: int
     seconds: float
     levels: tuple[LevelStats, ...]
-
-
-class _OutOfTime(Exception):
-    pass
 
 
 class _Counter:
@@ -213,7 +209,7 @@ class _Pruner:
             return
         for base in combinations(range(P), max(m - 2, 0)):
             if time.monotonic() > deadline:
-                raise _OutOfTime
+                raise OutOfTime
             if m == 1:
                 prefixes, low = np.zeros((1, 0), dtype=np.intp), np.zeros(1, dtype=np.intp)
             else:
@@ -367,7 +363,7 @@ class _FeasibilityLP:
         lp.a_matrix_.value_ = np.concatenate(values) if values else np.zeros(0)
         self.solver.passModel(lp)
         self.solver.run()
-        return self.solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        return verdict(self.solver.getModelStatus()) == "optimal"
 
 
 # ---------------------------------------------------------------------- the search
@@ -389,14 +385,11 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     supports, each decided by the LP. A hit ends the search sooner; a miss changes nothing (the
     size is then enumerated in full), so the certificate never depends on the probe.
     """
-    if objective not in OBJECTIVES:
-        raise SparsestError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
-    if time_limit is not None and not time_limit > 0:
-        raise SparsestError(f"time limit must be a positive number of seconds, got {time_limit}")
+    check_objective(objective)
+    time_limit = check_time_limit(time_limit)
     if upper is not None and (isinstance(upper, bool) or not isinstance(upper, (int, np.integer)) or upper < 0):
         raise SparsestError(f"upper must be a nonnegative integer (a known feasible size), got {upper!r}")
-    if box is not None and not box > 0:
-        raise SparsestError(f"the box R must be positive, got {box}")
+    box = check_box(box)
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")
     search = _Search(dictionary, objective, count_bias, box, seed)
@@ -420,7 +413,7 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
                 raise SparsestError("no support interpolates the data within the box R = "
                                     f"{box}; use a larger box" if box is not None else
                                     "no support interpolates the data (this should not happen: report it)")
-    except _OutOfTime:
+    except OutOfTime:
         pass
     n_lps = sum(level.lps for level in levels)
     seconds = time.monotonic() - start
@@ -447,7 +440,7 @@ class _Search:
         # Without count_bias a constant neuron (all points, w = 0) costs no parameter.
         self.constant_blocks: list[int] = []
         if objective == "parameters" and not count_bias and not has_constant and len(everything):
-            self.constant_blocks = [2 * int(everything[0]), 2 * int(everything[0]) + 1]
+            self.constant_blocks = [dictionary.block_of(everything[0], s) for s in (1, -1)]
         free = np.hstack([affine, np.ones((ds.n_points, 1))]) if self.constant_blocks else affine
         cover = not ds.skip and not ds.output_bias and not self.constant_blocks
         self.pruner = _Pruner(dictionary, free_columns=free, cover=cover)
@@ -493,7 +486,7 @@ class _Search:
     def _decide(self, blocks: list[int], mask: np.ndarray | None, k: int, deadline: float, stats: _Counter):
         """(blocks, network) when the LP finds the support feasible and the network re-checks."""
         if time.monotonic() > deadline:
-            raise _OutOfTime
+            raise OutOfTime
         stats.lps += 1
         if not self.lp.feasible(blocks, mask):
             return None
@@ -513,7 +506,7 @@ class _Search:
         try:
             for _ in range(PROBE_RESTARTS // PROBE_BATCH):
                 if time.monotonic() > deadline:
-                    raise _OutOfTime
+                    raise OutOfTime
                 pre, signs, loss = fit_width(ds.X_tilde, ds.y, self.dictionary.affine_design(), k,
                                               PROBE_BATCH, PROBE_ITERATIONS, self.rng)
                 for start in np.argsort(loss, kind="stable")[:PROBE_CANDIDATES]:
@@ -545,7 +538,8 @@ class _Search:
                 minus = [patterns[i] for i in doubled] + [patterns[i] for i, s in zip(single, signs) if s < 0]
                 if not self.pruner.signs_cover(plus, minus):
                     continue
-                blocks = sorted([2 * p for p in plus] + [2 * p + 1 for p in minus])
+                block_of = self.dictionary.block_of
+                blocks = sorted([block_of(p, 1) for p in plus] + [block_of(p, -1) for p in minus])
                 yield blocks, None
 
     def _parameter_supports(self, patterns: list[int], k: int, deadline: float, stats: _Counter):
@@ -565,7 +559,7 @@ class _Search:
             minus = [p for p, s in signed if s < 0]
             if not self.pruner.signs_cover(plus, minus):
                 continue
-            blocks = [2 * p + (s < 0) for p, s in signed]
+            blocks = [self.dictionary.block_of(p, s) for p, s in signed]
             if not self._blocks_feasible(blocks, deadline, stats):
                 continue
             everything = [bool(self.dictionary.patterns[p].all()) for p, _ in signed]
@@ -590,7 +584,7 @@ class _Search:
         key = tuple(sorted(blocks))
         if key not in self.block_sets:
             if time.monotonic() > deadline:
-                raise _OutOfTime
+                raise OutOfTime
             stats.lps += 1
             full = np.ones((len(blocks), self.d + 1), dtype=bool)
             self.block_sets[key] = self.lp.feasible(*self._with_constant(blocks, full))

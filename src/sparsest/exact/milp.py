@@ -56,12 +56,12 @@ import scipy.sparse as sp
 
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
-from sparsest.exact.highs import INF, quiet_highs, to_highs_lp
+from sparsest.exact.highs import INF, OutOfTime, quiet_highs, to_highs_lp, verdict
 from sparsest.core.network import Network
+from sparsest.exact.problem import OBJECTIVES, check_box, check_objective, check_time_limit
 from sparsest.exact.probe import fit_width
 from sparsest.core.recheck import Recheck, recheck
 
-OBJECTIVES = ("neurons", "parameters")
 SOLVERS = ("highs", "cbc")
 #: A path weight within this relative distance of the box R counts as touching it.
 BOX_TOUCH_RTOL = 1e-6
@@ -74,8 +74,10 @@ PRUNE_TRIES = 16
 HEURISTIC_SHARE = 0.5
 #: Seconds the final re-fit of one incumbent's support may run past the deadline (a small LP).
 POLISH_SECONDS = 2.0
-#: Fixed seed of HiGHS's MIP and of the fits (same command, same numbers).
-HIGHS_SEED = 0
+#: HiGHS's random_seed in every LP and MILP (same command, same numbers).
+HIGHS_RANDOM_SEED = 0
+#: Seed of the numpy generator of the network fits and of the perturbed prune orders.
+FIT_SEED = 0
 #: Slack on the proven slope bound M, against rounding of the data slopes to float64.
 _SLOPE_SLACK = 1.0 + 1e-9
 #: A relaxed binary above this value marks its coordinates as used.
@@ -131,8 +133,7 @@ def big_m(dataset, *, objective: str = "neurons", count_bias: bool = False,
           box: float | None = None) -> BigM:
     """Choose valid big-M bounds: the proven 1-D slope bound when it applies, else the box R
     (``box``, or :func:`default_box`)."""
-    if box is not None and not (math.isfinite(box) and box > 0):
-        raise SparsestError(f"the box R must be a positive finite number, got {box}")
+    box = check_box(box)
     slope_case = dataset.dim == 1 and dataset.skip and (objective == "neurons" or not count_bias)
     if slope_case and box is None:
         M = slope_bound(dataset) * _SLOPE_SLACK
@@ -188,8 +189,7 @@ def build_formulation(dictionary: BlockDictionary, *, objective: str, count_bias
                       bounds: BigM, cuts: bool = True, floor: int | None = None) -> Formulation:
     """The MILP of the module docstring; ``cuts`` adds the covering cuts; ``floor`` adds the row
     objective >= floor (a lower bound proven elsewhere)."""
-    if objective not in OBJECTIVES:
-        raise SparsestError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
+    check_objective(objective)
     data = dictionary.dataset
     n, d, k = data.n_points, data.dim, dictionary.n_weights
     n_blocks = dictionary.n_blocks
@@ -312,7 +312,7 @@ def min_weights(dictionary: BlockDictionary) -> np.ndarray:
                 if min(a) >= max(o) or max(a) <= min(o):
                     k = 1
                     break
-        result[2 * p:2 * p + 2] = k
+        result[[dictionary.block_of(p, 1), dictionary.block_of(p, -1)]] = k
     return result
 
 
@@ -365,10 +365,6 @@ def _covering_groups(dictionary: BlockDictionary) -> list[tuple[list[int], bool]
 
 
 # ---------------------------------------------------------------------- LPs on the formulation
-class _OutOfTime(Exception):
-    """An LP reached its deadline before deciding its support (neither feasible nor infeasible)."""
-
-
 class _SupportLP:
     """The LP relaxation of a formulation with some binaries switched off (upper bound 0) and
     re-weighted costs: support fits, polish and the heuristic.
@@ -376,11 +372,11 @@ class _SupportLP:
     The relaxation over every block stays in one HiGHS object (warm-started across cost changes).
     A smaller support is solved as its own LP, restricted to the columns of its blocks (rows left
     empty must admit 0, e.g. a covering cut with no block left makes the support infeasible).
-    Every LP stops at its ``deadline`` (:class:`_OutOfTime`)."""
+    Every LP stops at its ``deadline`` (:class:`OutOfTime`)."""
 
     def __init__(self, form: Formulation, dictionary: BlockDictionary):
         self.form, self.dictionary = form, dictionary
-        self.full = quiet_highs(primal_feasibility_tolerance=_FIT_TOL, random_seed=HIGHS_SEED)
+        self.full = quiet_highs(primal_feasibility_tolerance=_FIT_TOL, random_seed=HIGHS_RANDOM_SEED)
         self.full.passModel(to_highs_lp(form.cost, form.A, form.row_lower, form.row_upper,
                                         form.col_lower, form.col_upper))
         self.binaries = np.arange(form.first_binary, form.n_cols, dtype=np.int32)
@@ -395,7 +391,7 @@ class _SupportLP:
     def solve(self, allowed: np.ndarray, cost: np.ndarray | None = None,
               deadline: float = math.inf) -> tuple[np.ndarray, float] | None:
         """Minimise cost.z over the relaxation with z_k = 0 where not ``allowed``; (x, value), or None
-        when infeasible. Raises :class:`_OutOfTime` when the LP is not decided by ``deadline``."""
+        when infeasible. Raises :class:`OutOfTime` when the LP is not decided by ``deadline``."""
         form = self.form
         cost = np.asarray(form.cost[form.first_binary:] if cost is None else cost, dtype=np.float64)
         if allowed.all():
@@ -410,7 +406,7 @@ class _SupportLP:
         full_cost = np.concatenate([np.zeros(form.first_binary), cost])
         upper = form.col_upper.copy()
         upper[form.first_binary:][~allowed] = 0.0
-        solver = quiet_highs(primal_feasibility_tolerance=_FIT_TOL, random_seed=HIGHS_SEED)
+        solver = quiet_highs(primal_feasibility_tolerance=_FIT_TOL, random_seed=HIGHS_RANDOM_SEED)
         solver.passModel(to_highs_lp(full_cost[keep], A[used], form.row_lower[used], form.row_upper[used],
                                      form.col_lower[keep], upper[keep]))
         return self._run(solver, keep, deadline)
@@ -420,15 +416,15 @@ class _SupportLP:
         if math.isfinite(deadline):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise _OutOfTime
+                raise OutOfTime
             # HiGHS (< 2.0) measures time_limit from the object's first run: add the time used so far
             limit = solver.getRunTime() + remaining
         solver.setOptionValue("time_limit", limit)
         solver.run()
-        status = solver.getModelStatus()
-        if status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt):
-            raise _OutOfTime
-        if status != highspy.HighsModelStatus.kOptimal:
+        named = verdict(solver.getModelStatus())
+        if named == "time_limit":
+            raise OutOfTime
+        if named != "optimal":
             return None
         x = np.zeros(self.form.n_cols)
         x[keep] = solver.getSolution().col_value
@@ -459,7 +455,7 @@ def _value(form: Formulation, x: np.ndarray) -> int:
 def _prune(lp: _SupportLP, allowed: np.ndarray, cost: np.ndarray, deadline: float) -> np.ndarray | None:
     """Greedy: from a feasible support, switch off whole blocks, then (parameters) single costly
     binaries, least used first, while the LP stays feasible and time remains. Returns an integral
-    MIP point, or None when ``allowed`` is infeasible; raises :class:`_OutOfTime` when even the LP
+    MIP point, or None when ``allowed`` is infeasible; raises :class:`OutOfTime` when even the LP
     on ``allowed`` is not decided by ``deadline``."""
     form = lp.form
     found = lp.solve(allowed, cost, deadline)
@@ -480,7 +476,7 @@ def _prune(lp: _SupportLP, allowed: np.ndarray, cost: np.ndarray, deadline: floa
         trial[group] = False
         try:
             found = lp.solve(trial, cost, deadline)
-        except _OutOfTime:
+        except OutOfTime:
             break
         if found is not None:
             x = found[0]
@@ -495,7 +491,7 @@ def _heuristic(lp: _SupportLP, deadline: float, rounds: int = 6) -> tuple[np.nda
 
     Returns the best integral point found (or None) and the LP relaxation's value (the first round,
     with the true costs: a valid lower bound), or None when the relaxation is infeasible. Raises
-    :class:`_OutOfTime` when the relaxation itself is not solved by ``deadline``."""
+    :class:`OutOfTime` when the relaxation itself is not solved by ``deadline``."""
     form = lp.form
     everything = np.ones(form.n_binaries, dtype=bool)
     true_cost = form.cost[form.first_binary:]
@@ -520,7 +516,7 @@ def _heuristic(lp: _SupportLP, deadline: float, rounds: int = 6) -> tuple[np.nda
             if found is None:
                 break
             z = found[0][form.first_binary:]
-    except _OutOfTime:
+    except OutOfTime:
         pass  # keep the best point found in time
     return best, relaxation_value
 
@@ -554,7 +550,7 @@ def _fitted_incumbent(lp: _SupportLP, best: np.ndarray | None, lower: int, deadl
     proposes incumbents: the MILP proves. Stops at ``deadline`` with the best point so far."""
     form = lp.form
     data = lp.dictionary.dataset
-    rng = np.random.default_rng(HIGHS_SEED)
+    rng = np.random.default_rng(FIT_SEED)
     true_cost = form.cost[form.first_binary:]
     tries = PRUNE_TRIES if form.objective == "parameters" else 0
     width = max(lower, 1)
@@ -567,7 +563,7 @@ def _fitted_incumbent(lp: _SupportLP, best: np.ndarray | None, lower: int, deadl
             for cost in costs:
                 try:
                     point = _prune(lp, allowed, cost, deadline)
-                except _OutOfTime:
+                except OutOfTime:
                     return best
                 if point is None:
                     break  # the support itself is infeasible
@@ -588,7 +584,7 @@ class _SolverRun:
 
 
 def _run_highs(form: Formulation, time_limit: float | None, start: np.ndarray | None) -> _SolverRun:
-    options = dict(mip_rel_gap=0.0, mip_abs_gap=0.999, random_seed=HIGHS_SEED)
+    options = dict(mip_rel_gap=0.0, mip_abs_gap=0.999, random_seed=HIGHS_RANDOM_SEED)
     if time_limit is not None:
         options["time_limit"] = max(float(time_limit), 1e-3)
     solver = quiet_highs(**options)
@@ -605,12 +601,11 @@ def _run_highs(form: Formulation, time_limit: float | None, start: np.ndarray | 
     x = None
     if info.primal_solution_status == 2:  # kSolutionStatusFeasible
         x = np.array(solver.getSolution().col_value)
-    named = {highspy.HighsModelStatus.kOptimal: "optimal",
-             highspy.HighsModelStatus.kInfeasible: "infeasible",
-             highspy.HighsModelStatus.kTimeLimit: "time_limit"}
+    named = verdict(status)
     dual = info.mip_dual_bound
     dual = float(dual) if dual is not None and math.isfinite(dual) else None
-    return _SolverRun(named.get(status, text), x, dual, int(info.mip_node_count), f"HiGHS: {text}")
+    return _SolverRun(named if named in ("optimal", "infeasible", "time_limit") else text, x, dual,
+                      int(info.mip_node_count), f"HiGHS: {text}")
 
 
 def _bundled_cbc(**options):
@@ -688,7 +683,7 @@ def _polished(lp: _SupportLP, x: np.ndarray) -> np.ndarray | None:
     :data:`POLISH_SECONDS`; None when infeasible or not done by then)."""
     try:
         found = lp.solve(x[lp.form.first_binary:] > 0.5, deadline=time.monotonic() + POLISH_SECONDS)
-    except _OutOfTime:
+    except OutOfTime:
         return None
     return None if found is None else _integral_point(lp.form, found[0])
 
@@ -759,10 +754,8 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     t0 = time.monotonic()
     if solver not in SOLVERS:
         raise SparsestError(f"unknown solver {solver!r}; use one of {', '.join(SOLVERS)}")
-    if objective not in OBJECTIVES:
-        raise SparsestError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
-    if time_limit is not None and not (time_limit > 0):
-        raise SparsestError(f"the time limit must be positive, got {time_limit}")
+    check_objective(objective)
+    time_limit = check_time_limit(time_limit)
     data = dictionary.dataset
     bounds = big_m(data, objective=objective, count_bias=count_bias, box=box)
     deadline = math.inf if time_limit is None else t0 + float(time_limit)
@@ -778,7 +771,7 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
         allowed = np.isin(form.binary_block, start_support(dictionary, start, data.count_tol))
         try:
             point = _prune(lp, allowed, form.cost[form.first_binary:], deadline)
-        except _OutOfTime:
+        except OutOfTime:
             finish.notes.append("the start could not be fitted on its support within the time limit; ignored")
         else:
             if point is None:
@@ -796,7 +789,7 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
             return finish("infeasible", None, None, "the LP relaxation is infeasible", None)
         finish.lp_bound = relaxation
         lower = max(lower, int(math.ceil(relaxation - 1e-6)))
-    except _OutOfTime:
+    except OutOfTime:
         heuristic_point = None
         finish.notes.append(f"the LP relaxation ({form.n_cols} columns, {form.A.shape[0]} rows) was not solved "
                             f"within its share of the time limit: no LP bound")
