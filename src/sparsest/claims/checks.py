@@ -26,7 +26,6 @@ point fails, the estimate is the largest grid point (p* is at least that).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Sequence

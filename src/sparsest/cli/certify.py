@@ -11,7 +11,8 @@ from tabulate import tabulate
 from sparsest.exact.certify import METHODS, certify
 from sparsest.core.dataset import load_dataset
 from sparsest.errors import SparsestError
-from sparsest.exact.milp import OBJECTIVES, SOLVERS
+from sparsest.exact.milp import SOLVERS
+from sparsest.exact.problem import OBJECTIVES
 from sparsest.core.network import Network
 from sparsest.exact.patterns import DEFAULT_MAX_PATTERNS
 

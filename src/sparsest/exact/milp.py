@@ -58,7 +58,7 @@ from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
 from sparsest.exact.highs import INF, OutOfTime, quiet_highs, to_highs_lp, verdict
 from sparsest.core.network import Network
-from sparsest.exact.problem import OBJECTIVES, check_box, check_objective, check_time_limit
+from sparsest.exact.problem import check_box, check_objective, check_time_limit
 from sparsest.exact.probe import fit_width
 from sparsest.core.recheck import Recheck, recheck
 
