@@ -50,7 +50,9 @@ class Certificate:
 
     status : "optimal" (lower_bound == upper_bound, a re-checked interpolating network),
         "time_limit" (both bounds as far as they got), "infeasible" (no interpolant within the
-        box), or "unverified" (a solver finished but no network it returned passed the re-check).
+        box), or "unverified" (a solver finished but no network it returned passed the re-check, or
+        an LP below the upper bound was neither solved nor proven infeasible by HiGHS: the bounds
+        stand, optimality is not claimed).
     lower_bound, upper_bound : bounds on the objective (neurons, or parameters with ``count_bias``
         counting biases); upper_bound is the re-checked count of ``network``.
     neurons, parameters : SPEC 2 counts of ``network`` recomputed by :func:`sparsest.core.recheck.recheck`.
@@ -299,6 +301,8 @@ def _certificate(dataset, objective, count_bias, method, status, lower, network,
                  solver=None, box=None, nodes=None, n_lps=None, n_patterns=None, notes=()) -> Certificate:
     """Re-check ``network`` and state only what it and ``lower`` support."""
     notes = list(notes)
+    if status == "undecided":
+        notes.append(f"HiGHS did not decide some support LP of size {lower}: that size is not ruled out")
     check = upper = None
     if network is not None:
         check = recheck(network, dataset, count_bias=count_bias)
@@ -314,8 +318,10 @@ def _certificate(dataset, objective, count_bias, method, status, lower, network,
         lower = upper
     if status == "optimal" and (upper is None or lower != upper):
         status = "unverified"
-    elif status == "time_limit" and upper is not None and lower == upper:
-        status = "optimal"
+    elif status in ("time_limit", "undecided") and upper is not None and lower == upper:
+        status = "optimal"  # the re-checked network meets the proven lower bound
+    elif status == "undecided":
+        status = "unverified"
     touched = None
     if box is not None and network is not None and network.width:
         touched = bool(np.max(np.abs(network.path_weights())) >= box * (1 - 1e-6))

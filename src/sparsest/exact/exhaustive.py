@@ -92,7 +92,9 @@ class LevelStats:
 class ExhaustiveResult:
     """Outcome of :func:`search_exhaustive`.
 
-    status : "optimal" (lower_bound == upper_bound) or "time_limit".
+    status : "optimal" (lower_bound == upper_bound), "time_limit", or "undecided" (a support was
+        found, but some LP below its size was neither solved nor proven infeasible by HiGHS, so the
+        bounds do not meet).
     lower_bound : every support of size < lower_bound was proven infeasible.
     upper_bound : size of a known feasible support (found here, or the caller's ``upper``), or None.
     network : an interpolating network of size upper_bound found by the search (re-checked), or
@@ -305,6 +307,10 @@ class _FeasibilityLP:
     Rows: sum_b s_b D_{A_b} X~ u_b + affine = y (N), and G_{A_b} u_b >= 0 (N per block). Feasible
     exactly when fit_support is (its extra |path weight| variables never constrain); one HiGHS
     object is reused, with fit_support's feasibility tolerance.
+
+    Only an explicit infeasible status (:func:`sparsest.exact.highs.verdict`) rules a support out.
+    Any other non-optimal status is retried once with :meth:`BlockDictionary.fit_support` (a fresh
+    HiGHS object and another objective); if that does not decide either, the support is "undecided".
     """
 
     def __init__(self, dictionary: BlockDictionary, box: float | None):
@@ -320,12 +326,22 @@ class _FeasibilityLP:
         self._sigma = np.where(dictionary.patterns, 1.0, -1.0)
         self._X_tilde = ds.X_tilde
 
-    def feasible(self, blocks: list[int], mask: np.ndarray | None) -> bool:
-        """Whether some u_b in C_{A_b} (in the box, on the masked coordinates) interpolates."""
-        d = self.width - 1
+    def feasible(self, blocks: list[int], mask: np.ndarray | None) -> str:
+        """Whether some u_b in C_{A_b} (in the box, on the masked coordinates) interpolates:
+        "feasible", "infeasible" or "undecided" (HiGHS proved neither)."""
         n, m, f = self.n, len(blocks), self.affine.shape[1]
         if m + f == 0:
-            return bool(np.all(np.abs(self.y) <= _LP_FEASIBILITY_TOL))
+            return "feasible" if np.all(np.abs(self.y) <= _LP_FEASIBILITY_TOL) else "infeasible"
+        named = self._solve(blocks, mask)
+        if named in ("optimal", "infeasible"):
+            return "feasible" if named == "optimal" else "infeasible"
+        retried = self.dictionary.fit_support(blocks, box=self.box, coordinates=mask).status
+        return {"optimal": "feasible", "infeasible": "infeasible"}.get(retried, "undecided")
+
+    def _solve(self, blocks: list[int], mask: np.ndarray | None) -> str:
+        """The HiGHS verdict on the support's feasibility LP."""
+        d = self.width - 1
+        n, m, f = self.n, len(blocks), self.affine.shape[1]
         starts, indices, values = [0], [], []
         col_lower, col_upper = [], []
         for position, b in enumerate(blocks):
@@ -363,7 +379,7 @@ class _FeasibilityLP:
         lp.a_matrix_.value_ = np.concatenate(values) if values else np.zeros(0)
         self.solver.passModel(lp)
         self.solver.run()
-        return verdict(self.solver.getModelStatus()) == "optimal"
+        return verdict(self.solver.getModelStatus(), zero_cost=True)
 
 
 # ---------------------------------------------------------------------- the search
@@ -394,7 +410,7 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     deadline = start + time_limit if time_limit is not None else float("inf")
     search = _Search(dictionary, objective, count_bias, box, seed)
     levels: list[LevelStats] = []
-    lower, found = 0, None
+    lower, found, found_size, timed_out = 0, None, None, False
     stop = upper if upper is not None else None
     try:
         for k in count():
@@ -407,21 +423,26 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
                 levels.append(LevelStats(k, stats.tuples, stats.cover_pruned, stats.span_pruned, stats.lps,
                                          time.monotonic() - level_start, stats.probe_seconds))
             if found is not None:
+                found_size = k
                 break
             lower = k + 1 if search.first_doubt is None else search.first_doubt
             if k > search.max_size:
+                if search.first_doubt is not None:
+                    break  # some support was not decided: infeasibility is not proven
                 raise SparsestError("no support interpolates the data within the box R = "
                                     f"{box}; use a larger box" if box is not None else
                                     "no support interpolates the data (this should not happen: report it)")
     except OutOfTime:
-        pass
+        timed_out = True
     n_lps = sum(level.lps for level in levels)
     seconds = time.monotonic() - start
     if found is not None:
         blocks, network, found_by = found
-        return ExhaustiveResult("optimal", objective, count_bias, lower, lower, network, tuple(blocks), found_by,
+        status = "optimal" if lower == found_size else "undecided"
+        return ExhaustiveResult(status, objective, count_bias, lower, found_size, network, tuple(blocks), found_by,
                                 box, n_lps, seconds, tuple(levels))
-    status = "optimal" if upper is not None and lower >= upper else "time_limit"
+    status = "optimal" if upper is not None and lower >= upper else \
+        "time_limit" if timed_out else "undecided"
     return ExhaustiveResult(status, objective, count_bias, min(lower, upper) if upper is not None else lower,
                             upper, None, None, None, box, n_lps, seconds, tuple(levels))
 
@@ -488,13 +509,15 @@ class _Search:
         if time.monotonic() > deadline:
             raise OutOfTime
         stats.lps += 1
-        if not self.lp.feasible(blocks, mask):
+        decided = self.lp.feasible(blocks, mask)
+        if decided == "infeasible":
             return None
-        fit = self._fit(blocks, mask)
-        if fit.feasible and recheck(fit.network, self.dictionary.dataset, exact=False).interpolates:
-            return blocks, fit.network
-        # An LP accepts a support whose network cannot be confirmed: this size cannot be ruled
-        # out, so the lower bound stops here.
+        if decided == "feasible":
+            fit = self._fit(blocks, mask)
+            if fit.feasible and recheck(fit.network, self.dictionary.dataset, exact=False).interpolates:
+                return blocks, fit.network
+        # An LP that HiGHS did not decide, or one that accepts a support whose network cannot be
+        # confirmed: this size cannot be ruled out, so the lower bound stops here.
         self.first_doubt = k if self.first_doubt is None else self.first_doubt
         return None
 
@@ -587,7 +610,8 @@ class _Search:
                 raise OutOfTime
             stats.lps += 1
             full = np.ones((len(blocks), self.d + 1), dtype=bool)
-            self.block_sets[key] = self.lp.feasible(*self._with_constant(blocks, full))
+            # an undecided LP rules nothing out: the coordinate supports on these blocks are tried
+            self.block_sets[key] = self.lp.feasible(*self._with_constant(blocks, full)) != "infeasible"
         return self.block_sets[key]
 
     def _with_constant(self, blocks: list[int], mask: np.ndarray):

@@ -28,7 +28,11 @@ _VERDICTS = {_S.kOptimal: "optimal", _S.kInfeasible: "infeasible", _S.kUnbounded
              _S.kTimeLimit: "time_limit", _S.kInterrupt: "time_limit"}
 
 
-class OutOfTime(Exception):
+class Undecided(Exception):
+    """HiGHS neither solved a model nor proved it infeasible (a :func:`verdict` of "undecided")."""
+
+
+class OutOfTime(Undecided):
     """A search, an LP or a MILP reached its deadline before deciding (neither feasible nor infeasible)."""
 
 

@@ -56,7 +56,7 @@ import scipy.sparse as sp
 
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
-from sparsest.exact.highs import INF, OutOfTime, quiet_highs, to_highs_lp, verdict
+from sparsest.exact.highs import INF, OutOfTime, Undecided, quiet_highs, to_highs_lp, verdict
 from sparsest.core.network import Network
 from sparsest.exact.problem import check_box, check_objective, check_time_limit
 from sparsest.exact.probe import fit_width
@@ -391,7 +391,8 @@ class _SupportLP:
     def solve(self, allowed: np.ndarray, cost: np.ndarray | None = None,
               deadline: float = math.inf) -> tuple[np.ndarray, float] | None:
         """Minimise cost.z over the relaxation with z_k = 0 where not ``allowed``; (x, value), or None
-        when infeasible. Raises :class:`OutOfTime` when the LP is not decided by ``deadline``."""
+        when HiGHS proves it infeasible. Raises :class:`OutOfTime` when the LP is not decided by
+        ``deadline``, :class:`Undecided` when HiGHS stops for another reason."""
         form = self.form
         cost = np.asarray(form.cost[form.first_binary:] if cost is None else cost, dtype=np.float64)
         if allowed.all():
@@ -424,8 +425,10 @@ class _SupportLP:
         named = verdict(solver.getModelStatus())
         if named == "time_limit":
             raise OutOfTime
-        if named != "optimal":
+        if named == "infeasible":
             return None
+        if named != "optimal":
+            raise Undecided(solver.modelStatusToString(solver.getModelStatus()))
         x = np.zeros(self.form.n_cols)
         x[keep] = solver.getSolution().col_value
         return x, solver.getInfo().objective_function_value
@@ -455,8 +458,8 @@ def _value(form: Formulation, x: np.ndarray) -> int:
 def _prune(lp: _SupportLP, allowed: np.ndarray, cost: np.ndarray, deadline: float) -> np.ndarray | None:
     """Greedy: from a feasible support, switch off whole blocks, then (parameters) single costly
     binaries, least used first, while the LP stays feasible and time remains. Returns an integral
-    MIP point, or None when ``allowed`` is infeasible; raises :class:`OutOfTime` when even the LP
-    on ``allowed`` is not decided by ``deadline``."""
+    MIP point, or None when ``allowed`` is infeasible; raises :class:`OutOfTime` / :class:`Undecided`
+    when even the LP on ``allowed`` is not decided."""
     form = lp.form
     found = lp.solve(allowed, cost, deadline)
     if found is None:
@@ -478,6 +481,8 @@ def _prune(lp: _SupportLP, allowed: np.ndarray, cost: np.ndarray, deadline: floa
             found = lp.solve(trial, cost, deadline)
         except OutOfTime:
             break
+        except Undecided:
+            continue  # not proven droppable: keep the group
         if found is not None:
             x = found[0]
             support = trial & (x[form.first_binary:] > _SUPPORT_TOL)
@@ -491,7 +496,7 @@ def _heuristic(lp: _SupportLP, deadline: float, rounds: int = 6) -> tuple[np.nda
 
     Returns the best integral point found (or None) and the LP relaxation's value (the first round,
     with the true costs: a valid lower bound), or None when the relaxation is infeasible. Raises
-    :class:`OutOfTime` when the relaxation itself is not solved by ``deadline``."""
+    :class:`OutOfTime` / :class:`Undecided` when the relaxation itself is not solved."""
     form = lp.form
     everything = np.ones(form.n_binaries, dtype=bool)
     true_cost = form.cost[form.first_binary:]
@@ -516,7 +521,7 @@ def _heuristic(lp: _SupportLP, deadline: float, rounds: int = 6) -> tuple[np.nda
             if found is None:
                 break
             z = found[0][form.first_binary:]
-    except OutOfTime:
+    except Undecided:
         pass  # keep the best point found in time
     return best, relaxation_value
 
@@ -565,6 +570,8 @@ def _fitted_incumbent(lp: _SupportLP, best: np.ndarray | None, lower: int, deadl
                     point = _prune(lp, allowed, cost, deadline)
                 except OutOfTime:
                     return best
+                except Undecided:
+                    break  # this support is not decided: next candidate
                 if point is None:
                     break  # the support itself is infeasible
                 if best is None or _value(form, point) < _value(form, best):
@@ -602,8 +609,8 @@ def _run_highs(form: Formulation, time_limit: float | None, start: np.ndarray | 
     if info.primal_solution_status == 2:  # kSolutionStatusFeasible
         x = np.array(solver.getSolution().col_value)
     named = verdict(status)
-    dual = info.mip_dual_bound
-    dual = float(dual) if dual is not None and math.isfinite(dual) else None
+    dual = info.mip_dual_bound  # trusted only when HiGHS finished or stopped on its clock
+    dual = float(dual) if named in ("optimal", "time_limit") and dual is not None and math.isfinite(dual) else None
     return _SolverRun(named if named in ("optimal", "infeasible", "time_limit") else text, x, dual,
                       int(info.mip_node_count), f"HiGHS: {text}")
 
@@ -683,7 +690,7 @@ def _polished(lp: _SupportLP, x: np.ndarray) -> np.ndarray | None:
     :data:`POLISH_SECONDS`; None when infeasible or not done by then)."""
     try:
         found = lp.solve(x[lp.form.first_binary:] > 0.5, deadline=time.monotonic() + POLISH_SECONDS)
-    except OutOfTime:
+    except Undecided:
         return None
     return None if found is None else _integral_point(lp.form, found[0])
 
@@ -771,8 +778,8 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
         allowed = np.isin(form.binary_block, start_support(dictionary, start, data.count_tol))
         try:
             point = _prune(lp, allowed, form.cost[form.first_binary:], deadline)
-        except OutOfTime:
-            finish.notes.append("the start could not be fitted on its support within the time limit; ignored")
+        except Undecided:
+            finish.notes.append("the start could not be fitted on its support (time limit or HiGHS undecided); ignored")
         else:
             if point is None:
                 finish.notes.append("the start does not interpolate within the bounds of the MILP; ignored")
@@ -789,10 +796,11 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
             return finish("infeasible", None, None, "the LP relaxation is infeasible", None)
         finish.lp_bound = relaxation
         lower = max(lower, int(math.ceil(relaxation - 1e-6)))
-    except OutOfTime:
+    except Undecided as stopped:
         heuristic_point = None
+        why = "within its share of the time limit" if isinstance(stopped, OutOfTime) else f"by HiGHS ({stopped})"
         finish.notes.append(f"the LP relaxation ({form.n_cols} columns, {form.A.shape[0]} rows) was not solved "
-                            f"within its share of the time limit: no LP bound")
+                            f"{why}: no LP bound")
     if heuristic_point is not None:
         candidates.append((heuristic_point, "heuristic"))
     if data.dim >= 2:  # (in 1-D the cuts already make the MILP strong)
