@@ -531,7 +531,7 @@ class _Search:
                 if time.monotonic() > deadline:
                     raise OutOfTime
                 pre, signs, loss = fit_width(ds.X_tilde, ds.y, self.dictionary.affine_design(), k,
-                                              PROBE_BATCH, PROBE_ITERATIONS, self.rng)
+                                              PROBE_BATCH, PROBE_ITERATIONS, self.rng, deadline)
                 for start in np.argsort(loss, kind="stable")[:PROBE_CANDIDATES]:
                     blocks = self.dictionary.blocks_of(pre[start], signs[start])
                     if len(blocks) != k or tuple(blocks) in tried:

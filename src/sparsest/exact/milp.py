@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import highspy
@@ -186,10 +186,17 @@ class Formulation:
 
 
 def build_formulation(dictionary: BlockDictionary, *, objective: str, count_bias: bool,
-                      bounds: BigM, cuts: bool = True, floor: int | None = None) -> Formulation:
-    """The MILP of the module docstring; ``cuts`` adds the covering cuts; ``floor`` adds the row
-    objective >= floor (a lower bound proven elsewhere)."""
+                      bounds: BigM, cuts: bool = True, deadline: float = math.inf) -> Formulation:
+    """The MILP of the module docstring; ``cuts`` adds the covering cuts (:func:`with_floor` adds
+    a proven lower bound as a row). Raises :class:`OutOfTime` when the build
+    passes ``deadline`` (the clock is read between blocks and between assembly steps)."""
     check_objective(objective)
+
+    def check_clock():
+        if time.monotonic() > deadline:
+            raise OutOfTime
+
+    check_clock()
     data = dictionary.dataset
     n, d, k = data.n_points, data.dim, dictionary.n_weights
     n_blocks = dictionary.n_blocks
@@ -218,6 +225,8 @@ def build_formulation(dictionary: BlockDictionary, *, objective: str, count_bias
 
     rows = _Rows()
     for b in range(n_blocks):
+        if b % 64 == 0:
+            check_clock()
         block_binary[b] = new_binary(b, 1.0 if objective == "neurons" else 0.0)
         owner[b * k:(b + 1) * k] = block_binary[b]
         if objective == "neurons":
@@ -240,12 +249,11 @@ def build_formulation(dictionary: BlockDictionary, *, objective: str, count_bias
     n_cols = first_bin + n_bin
 
     # Big-M links  lo_c z <= u_c <= hi_c z  for every coordinate a binary controls.
+    check_clock()
     for c in np.flatnonzero(owner >= 0):
         rows.add({int(c): 1.0, int(owner[c]): -hi_u[c]}, -INF, 0.0)
         rows.add({int(c): 1.0, int(owner[c]): -lo_u[c]}, 0.0, INF)
     n_cut = 0
-    if floor is not None:
-        rows.add({first_bin + i: c for i, c in enumerate(binary_cost)}, float(floor), INF)
     if cuts:
         for group, full_by_weights in _covering_groups(dictionary):
             columns = set()
@@ -257,12 +265,15 @@ def build_formulation(dictionary: BlockDictionary, *, objective: str, count_bias
             rows.add(dict.fromkeys(columns, 1.0), 1.0, INF)
             n_cut += 1
 
+    check_clock()
     block_designs = [sp.csr_matrix(dictionary.design(b)) for b in range(n_blocks)]
     block_cones = [sp.csr_matrix(dictionary.cone(b)) for b in range(n_blocks)]
     design = sp.hstack(block_designs + [sp.csr_matrix(dictionary.affine_design()), sp.csr_matrix((n, n_bin))])
     cones = sp.hstack([sp.block_diag(block_cones) if block_cones else sp.csr_matrix((0, 0)),
                        sp.csr_matrix((n * n_blocks, n_aff + n_bin))])
+    check_clock()
     A = sp.vstack([design, cones, rows.matrix(n_cols)]).tocsc()
+    check_clock()
     n_cone = n * n_blocks
     row_lower = np.concatenate([data.y, np.zeros(n_cone), rows.lower])
     row_upper = np.concatenate([data.y, np.full(n_cone, INF), rows.upper])
@@ -272,6 +283,13 @@ def build_formulation(dictionary: BlockDictionary, *, objective: str, count_bias
     integrality = np.concatenate([np.zeros(n_u + n_aff, dtype=bool), np.ones(n_bin, dtype=bool)])
     return Formulation(objective, count_bias, cost, A, row_lower, row_upper, col_lower, col_upper,
                        integrality, n_u, k, n_aff, owner, np.array(binary_block, dtype=int), n_cut)
+
+
+def with_floor(form: Formulation, floor: int) -> Formulation:
+    """The formulation with one more row: objective >= ``floor`` (a lower bound proven elsewhere)."""
+    row = sp.csr_matrix(form.cost[None, :])
+    return replace(form, A=sp.vstack([form.A, row]).tocsc(), row_lower=np.append(form.row_lower, float(floor)),
+                   row_upper=np.append(form.row_upper, INF))
 
 
 class _Rows:
@@ -561,7 +579,7 @@ def _fitted_incumbent(lp: _SupportLP, best: np.ndarray | None, lower: int, deadl
     width = max(lower, 1)
     while (best is None or width < _value(form, best)) and time.monotonic() < deadline:
         pre, signs, loss = fit_width(data.X_tilde, data.y, lp.dictionary.affine_design(), width,
-                                     restarts, iterations, rng)
+                                     restarts, iterations, rng, deadline)
         for r in np.argsort(loss, kind="stable")[:candidates]:
             allowed = np.isin(form.binary_block, lp.dictionary.blocks_of(pre[r], signs[r]))
             costs = [true_cost] + [true_cost * rng.uniform(0.5, 1.5, len(true_cost)) for _ in range(tries)]
@@ -768,9 +786,15 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     deadline = math.inf if time_limit is None else t0 + float(time_limit)
     if lower is not None and (isinstance(lower, bool) or not isinstance(lower, (int, np.integer)) or lower < 0):
         raise SparsestError(f"lower must be a nonnegative integer (a proven lower bound), got {lower!r}")
-    form = build_formulation(dictionary, objective=objective, count_bias=count_bias, bounds=bounds, cuts=cuts)
-    lp = _SupportLP(form, dictionary)
-    finish = _Finisher(dictionary, form, lp, bounds, solver, t0)
+    finish = _Finisher(dictionary, objective, count_bias, bounds, solver, t0)
+    try:
+        form = build_formulation(dictionary, objective=objective, count_bias=count_bias, bounds=bounds,
+                                 cuts=cuts, deadline=deadline)
+        lp = _SupportLP(form, dictionary)
+    except OutOfTime:
+        finish.notes.append(f"the MILP over {dictionary.n_blocks} blocks was not built within the time limit")
+        return finish("time_limit", None, 0 if lower is None else lower, "time limit reached building the MILP", None)
+    finish.form, finish.lp = form, lp
 
     # 1. incumbents: the start (fitted and pruned on its support), the heuristic, network fits.
     candidates: list[tuple[np.ndarray, str]] = []
@@ -823,9 +847,10 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
 
     # 2. the MILP, started from the best incumbent (with the row objective >= a given lower bound).
     if proven is not None:
-        form = build_formulation(dictionary, objective=objective, count_bias=count_bias, bounds=bounds,
-                                 cuts=cuts, floor=proven)
-    run = (_run_highs if solver == "highs" else _run_cbc)(form, remaining, None if best is None else best[0])
+        form = with_floor(form, proven)
+    # the solver stops early enough to re-fit its incumbent (a small LP) before the deadline
+    limit = None if remaining is None else max(remaining - min(POLISH_SECONDS, 0.02 * remaining + 0.2), 1e-3)
+    run = (_run_highs if solver == "highs" else _run_cbc)(form, limit, None if best is None else best[0])
     if run.status == "infeasible":
         return finish("infeasible", None, None, run.text, run.nodes)
     if run.dual_bound is not None:
@@ -842,8 +867,10 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
 class _Finisher:
     """Re-checks points and assembles an honest :class:`MilpResult` (one per solve)."""
 
-    def __init__(self, dictionary, form, lp, bounds, solver, t0):
-        self.dictionary, self.form, self.lp = dictionary, form, lp
+    def __init__(self, dictionary, objective, count_bias, bounds, solver, t0):
+        self.dictionary, self.objective, self.count_bias = dictionary, objective, count_bias
+        self.form: Formulation | None = None  # set once built (no point exists before)
+        self.lp: _SupportLP | None = None
         self.bounds, self.solver, self.t0 = bounds, solver, t0
         self.notes: list[str] = []
         self.lp_bound: float | None = None
@@ -858,7 +885,7 @@ class _Finisher:
 
     def _recheck(self, point: np.ndarray) -> Recheck:
         network = _network_of(self.dictionary, self.form, point)
-        return recheck(network, self.dictionary.dataset, count_bias=self.form.count_bias)
+        return recheck(network, self.dictionary.dataset, count_bias=self.count_bias)
 
     def __call__(self, status, best, lower, text, nodes) -> MilpResult:
         form, bounds, notes = self.form, self.bounds, list(self.notes)
@@ -868,7 +895,7 @@ class _Finisher:
             point, source = best
             network = _network_of(self.dictionary, form, point)
             check = self._recheck(point)
-            upper = check.neurons if form.objective == "neurons" else check.parameters
+            upper = check.neurons if self.objective == "neurons" else check.parameters
         if status == "infeasible":
             lower = None
         if upper is not None and lower is not None and upper < lower:
@@ -883,10 +910,10 @@ class _Finisher:
         if bounds.box is not None and network is not None and network.width:
             touched = bool(np.max(np.abs(network.path_weights())) >= bounds.box * (1 - BOX_TOUCH_RTOL))
         return MilpResult(
-            status=status, objective=form.objective, lower_bound=lower, upper_bound=upper,
+            status=status, objective=self.objective, lower_bound=lower, upper_bound=upper,
             gap=None if upper is None or lower is None else upper - lower, nodes=nodes,
             seconds=time.monotonic() - self.t0, network=network, recheck=check, solver=self.solver,
             solver_status=text, bounds=bounds, box=bounds.box, box_touched=touched, incumbent=source,
-            lp_bound=self.lp_bound, n_blocks=self.dictionary.n_blocks, n_cuts=form.n_cuts,
+            lp_bound=self.lp_bound, n_blocks=self.dictionary.n_blocks, n_cuts=0 if form is None else form.n_cuts,
             notes=tuple(notes),
         )
