@@ -250,12 +250,15 @@ def build_formulation(dictionary: BlockDictionary, *, objective: str, count_bias
 
     # Big-M links  lo_c z <= u_c <= hi_c z  for every coordinate a binary controls.
     check_clock()
-    for c in np.flatnonzero(owner >= 0):
+    for position, c in enumerate(np.flatnonzero(owner >= 0)):
+        if position % 2048 == 0:
+            check_clock()
         rows.add({int(c): 1.0, int(owner[c]): -hi_u[c]}, -INF, 0.0)
         rows.add({int(c): 1.0, int(owner[c]): -lo_u[c]}, 0.0, INF)
     n_cut = 0
     if cuts:
         for group, full_by_weights in _covering_groups(dictionary):
+            check_clock()
             columns = set()
             for b in group:
                 if full[b] and full_by_weights and objective == "parameters":
