@@ -70,3 +70,21 @@ def test_a_short_time_limit_still_ends_with_a_network():
     c = certify(data, time_limit=2)
     assert c.network is not None and c.recheck.interpolates and c.upper_bound is not None
     assert c.seconds < 2 * 3 + 10
+
+
+def test_progress_writes_nothing_when_stderr_is_not_a_terminal(capfd):
+    certify(planted_instance(2, 10, 3, 330), time_limit=20)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_progress_tracks_the_bounds_when_enabled(capfd):
+    from sparsest.exact.progress import Progress
+
+    progress = Progress("neurons", 10.0, enabled=True)
+    progress.update(lower=2, upper=7, stage="search")
+    progress.update(lower=1, upper=9)  # a lower bound never falls, an upper bound never rises
+    assert (progress.lower, progress.upper) == (2, 7)
+    progress.close()
+    out, err = capfd.readouterr()
+    assert out == "" and "neurons in [2, 7]" in err

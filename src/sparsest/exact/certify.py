@@ -42,6 +42,7 @@ from sparsest.exact.incumbents import fitted_interpolant, projection_support_int
 from sparsest.exact.milp import SOLVERS, big_m, solve_milp
 from sparsest.core.network import Network
 from sparsest.exact.patterns import DEFAULT_MAX_PATTERNS
+from sparsest.exact.progress import Progress
 from sparsest.exact.problem import OBJECTIVES, check_box, check_time_limit
 from sparsest.exact.closed_form import sparsest_interpolant
 from sparsest.core.recheck import Recheck, recheck
@@ -173,7 +174,11 @@ def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons
         return _from_milp(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0)
     if method == "exhaustive":
         return _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0)
-    return _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0)
+    progress = Progress(objective, time_limit)
+    try:
+        return _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0, progress)
+    finally:
+        progress.close()
 
 
 # ---------------------------------------------------------------------- option checks
@@ -282,19 +287,23 @@ def _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, 
                         box=box, n_lps=result.n_lps, n_patterns=len(dictionary.patterns))
 
 
-def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0) -> Certificate:
+def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0,
+          progress: Progress) -> Certificate:
     """Incumbents, the exhaustive search below the best of them, then the MILP above the search's
     lower bound (module docstring). The best re-checked network seen is kept."""
     # Both engines get the same bounds (box R; or none under the proven 1-D slope bound, where the
     # exhaustive search runs M-free), so their lower bounds are bounds of the same problem.
     bounds = big_m(dataset, objective=objective, count_bias=count_bias, box=box)
     n_patterns = len(dictionary.patterns)
-    seen = _Incumbents(dataset, objective, count_bias)
+    seen = _Incumbents(dataset, objective, count_bias, progress)
+    progress.update(stage="first incumbent")
     seen.add(_first_incumbent(dictionary, objective, count_bias, bounds.box, deadline), "incumbent")
 
     def search(share: float):
+        progress.update(stage="exhaustive search")
         result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=bounds.box,
-                                   time_limit=_share(deadline, share), upper=seen.count)
+                                   time_limit=_share(deadline, share), upper=seen.count,
+                                   on_level=lambda lower: progress.update(lower=lower))
         seen.add(result.network, "exhaustive")
         return result
 
@@ -311,6 +320,7 @@ def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, sta
         n_lps += quick.n_lps
         if quick.status == "optimal":
             return proven(quick)
+        progress.update(stage="network fits")
         fit_deadline = min(deadline, time.monotonic() + (_share(deadline, AUTO_FIT_SHARE) or math.inf))
         seen.add(fitted_interpolant(dictionary, quick.lower_bound, seen.count, box=bounds.box,
                                     deadline=fit_deadline), "fit")
@@ -321,6 +331,7 @@ def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, sta
     if main.status == "optimal":
         return proven(main)
     searched = f"exhaustive: {main.status} after {main.n_lps} LPs (lower bound {main.lower_bound})"
+    progress.update(stage="MILP")
     result = solve_milp(dictionary, objective=objective, count_bias=count_bias, box=bounds.box, solver=solver,
                         time_limit=_remaining(deadline), start=start if start is not None else seen.network,
                         lower=main.lower_bound)
@@ -366,8 +377,8 @@ def _first_incumbent(dictionary, objective, count_bias, box, deadline) -> Networ
 class _Incumbents:
     """The best re-checked interpolant seen so far (lowest count of the objective)."""
 
-    def __init__(self, dataset, objective, count_bias):
-        self.dataset, self.objective, self.count_bias = dataset, objective, count_bias
+    def __init__(self, dataset, objective, count_bias, progress: Progress):
+        self.dataset, self.objective, self.count_bias, self.progress = dataset, objective, count_bias, progress
         self.network: Network | None = None
         self.count: int | None = None
         self.source: str | None = None
@@ -381,6 +392,7 @@ class _Incumbents:
         count = check.neurons if self.objective == "neurons" else check.parameters
         if self.count is None or count < self.count:
             self.network, self.count, self.source = network, count, source
+            self.progress.update(upper=count)
 
 
 def _certificate(dataset, objective, count_bias, method, status, lower, network, assumptions, t0, *,

@@ -44,7 +44,7 @@ import time
 from dataclasses import dataclass
 from itertools import combinations, count, product
 from math import ceil, comb
-from typing import Iterator
+from typing import Callable, Iterator
 
 import highspy
 import numpy as np
@@ -385,7 +385,8 @@ class _FeasibilityLP:
 # ---------------------------------------------------------------------- the search
 def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons", count_bias: bool = False,
                       box: float | None = None, time_limit: float | None = None,
-                      upper: int | None = None, seed: int = 0) -> ExhaustiveResult:
+                      upper: int | None = None, seed: int = 0,
+                      on_level: Callable[[int], None] | None = None) -> ExhaustiveResult:
     """Prove the sparsest interpolant's size by searching supports of size k = 0, 1, 2, ...
 
     ``objective`` is "neurons" (number of blocks) or "parameters" (nonzero path weights v_k w_kj,
@@ -400,6 +401,7 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     probed: seeded (``seed``) random-start Levenberg-Marquardt fits of a width-k network propose
     supports, each decided by the LP. A hit ends the search sooner; a miss changes nothing (the
     size is then enumerated in full), so the certificate never depends on the probe.
+    ``on_level(lower)`` is called with the proven lower bound after every completed size.
     """
     check_objective(objective)
     time_limit = check_time_limit(time_limit)
@@ -426,6 +428,8 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
                 found_size = k
                 break
             lower = k + 1 if search.first_doubt is None else search.first_doubt
+            if on_level is not None:
+                on_level(lower)
             if k > search.max_size:
                 if search.first_doubt is not None:
                     break  # some support was not decided: infeasibility is not proven
