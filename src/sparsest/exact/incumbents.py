@@ -29,9 +29,9 @@ from sparsest.exact.probe import fit_width
 PROJECTION_SEED = 0
 #: Seed of the network fits of :func:`fitted_interpolant`.
 FIT_SEED = 0
-#: Network fits per width: batches of random starts, each fitted this many steps; the supports
-#: of the best starts of every batch are decided by LP.
-FIT_BATCHES, FIT_RESTARTS, FIT_ITERATIONS, FIT_CANDIDATES = 8, 512, 60, 16
+#: One batch of network fits: random starts, each fitted this many steps; the supports of the best
+#: starts are decided by LP.
+FIT_RESTARTS, FIT_ITERATIONS, FIT_CANDIDATES = 512, 60, 16
 
 
 def projection_interpolant(dataset: Dataset, seed: int = PROJECTION_SEED) -> Network | None:
@@ -81,32 +81,45 @@ def projection_support_interpolant(dictionary: BlockDictionary, *, box: float | 
 
 def fitted_interpolant(dictionary: BlockDictionary, first_width: int, below: int | None, *,
                        box: float | None = None, deadline: float = math.inf, seed: int = FIT_SEED) -> Network | None:
-    """The first interpolant met by widths k = first_width, first_width + 1, ... (< ``below``):
-    :data:`FIT_BATCHES` batches of seeded random-start Levenberg-Marquardt fits of a width-k
-    network (:func:`sparsest.exact.probe.fit_width`); the blocks of the best
-    :data:`FIT_CANDIDATES` fits of a batch are decided by the support LP (inside the box) and the
-    network re-checked, then pruned block by block. None when nothing is found by ``deadline``.
-    An upper bound only: the proof is the search's."""
+    """The sparsest interpolant met by seeded network fits of widths first_width <= k < ``below``
+    until ``deadline`` (None when none is met).
+
+    Passes over the widths in increasing order, one batch of :data:`FIT_RESTARTS` random-start
+    Levenberg-Marquardt fits (:func:`sparsest.exact.probe.fit_width`) per width; the blocks of the
+    best :data:`FIT_CANDIDATES` fits are decided by the support LP (inside the box) and the network
+    re-checked and pruned block by block. A hit at width k ends the pass and the next passes stay
+    below its count, so the widths just below the best keep getting new starts. An upper bound
+    only: the proof is the search's.
+    """
     data = dictionary.dataset
     rng = np.random.default_rng(seed)
     affine = dictionary.affine_design()
-    width = max(int(first_width), 1)
-    while (below is None or width < below) and time.monotonic() < deadline:
-        tried: set[tuple[int, ...]] = set()
-        for _ in range(FIT_BATCHES):
-            if time.monotonic() > deadline:
-                return None
-            pre, signs, loss = fit_width(data.X_tilde, data.y, affine, width, FIT_RESTARTS, FIT_ITERATIONS,
-                                         rng, deadline)
-            for r in np.argsort(loss, kind="stable")[:FIT_CANDIDATES]:
-                blocks = tuple(dictionary.blocks_of(pre[r], signs[r]))
-                if blocks in tried or time.monotonic() > deadline:
-                    continue
-                tried.add(blocks)
-                fit = dictionary.fit_support(list(blocks), box=box)
-                if fit.feasible and _count(data, fit.network, "neurons", False) is not None:
-                    return prune_blocks(dictionary, fit.network, box=box, deadline=deadline) or fit.network
-        width += 1
+    first = max(int(first_width), 1)
+    best, top = None, below
+    tried: set[tuple[int, ...]] = set()
+    while time.monotonic() < deadline and (top is None or first < top):
+        width = first
+        while (top is None or width < top) and time.monotonic() < deadline:
+            found = _fitted_at(dictionary, width, rng, affine, tried, box, deadline)
+            if found is not None:
+                best, top = found, _count(data, found, "neurons", False)
+                break
+            width += 1
+    return best
+
+
+def _fitted_at(dictionary, width, rng, affine, tried, box, deadline) -> Network | None:
+    """One batch of fits of a width-``width`` network; the first re-checked interpolant, pruned."""
+    data = dictionary.dataset
+    pre, signs, loss = fit_width(data.X_tilde, data.y, affine, width, FIT_RESTARTS, FIT_ITERATIONS, rng, deadline)
+    for r in np.argsort(loss, kind="stable")[:FIT_CANDIDATES]:
+        blocks = tuple(dictionary.blocks_of(pre[r], signs[r]))
+        if blocks in tried or time.monotonic() > deadline:
+            continue
+        tried.add(blocks)
+        fit = dictionary.fit_support(list(blocks), box=box)
+        if fit.feasible and _count(data, fit.network, "neurons", False) is not None:
+            return prune_blocks(dictionary, fit.network, box=box, deadline=deadline) or fit.network
     return None
 
 
