@@ -51,7 +51,7 @@ METHODS = ("auto", "closed-form", "milp", "exhaustive")
 #: ``method="auto"``, neurons: shares of the remaining time for the first exhaustive pass (the
 #: small sizes) and for the network fits above its lower bound; then (both objectives) the share of
 #: the main exhaustive search, below the best incumbent; the MILP gets the rest.
-AUTO_QUICK_SHARE, AUTO_FIT_SHARE, AUTO_EXHAUSTIVE_SHARE = 0.05, 0.3, 0.5
+AUTO_QUICK_SHARE, AUTO_FIT_SHARE, AUTO_EXHAUSTIVE_SHARE = 0.05, 0.3, 0.85
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,9 @@ def fitted_interpolant(dictionary: BlockDictionary, first_width: int, below: int
     Levenberg-Marquardt fits (:func:`sparsest.exact.probe.fit_width`) per width; the blocks of the
     best :data:`FIT_CANDIDATES` fits are decided by the support LP (inside the box) and the network
     re-checked and pruned block by block. A hit at width k ends the pass and the next passes stay
-    below its count, so the widths just below the best keep getting new starts. An upper bound
-    only: the proof is the search's.
+    below its count, so the widths just below the best keep getting new starts; after a hit the
+    fits go on for as long again as it took (+1 s) at most. An upper bound only: the proof is the
+    search's.
     """
     data = dictionary.dataset
     rng = np.random.default_rng(seed)
@@ -97,12 +98,15 @@ def fitted_interpolant(dictionary: BlockDictionary, first_width: int, below: int
     first = max(int(first_width), 1)
     best, top = None, below
     tried: set[tuple[int, ...]] = set()
+    started = time.monotonic()
     while time.monotonic() < deadline and (top is None or first < top):
         width = first
         while (top is None or width < top) and time.monotonic() < deadline:
             found = _fitted_at(dictionary, width, rng, affine, tried, box, deadline)
             if found is not None:
                 best, top = found, _count(data, found, "neurons", False)
+                # patience: after a hit, look below it for as long again as the hit took
+                deadline = min(deadline, 2 * time.monotonic() - started + 1.0)
                 break
             width += 1
     return best
