@@ -4,7 +4,8 @@ or a model out; an undecided LP leaves its size open and no "optimal" rests on i
 import highspy
 import numpy as np
 
-from sparsest.exact import exhaustive, milp
+from sparsest.exact import exhaustive
+from sparsest.exact.milp import backends, heuristics, solve_milp
 from sparsest.exact.certify import certify
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.exact.exhaustive import search_exhaustive
@@ -78,7 +79,8 @@ def test_an_undecided_relaxation_is_never_called_infeasible(monkeypatch):
     """With every HiGHS status of the MILP module undecided nothing is proven, and nothing is
     reported infeasible or optimal."""
     data = planted_instance(2, 7, 2, 1)
-    monkeypatch.setattr(milp, "verdict", lambda status, **_: "undecided")
-    result = milp.solve_milp(BlockDictionary(data), time_limit=30)
+    for module in (heuristics, backends):
+        monkeypatch.setattr(module, "verdict", lambda status, **_: "undecided")
+    result = solve_milp(BlockDictionary(data), time_limit=30)
     assert result.status not in ("optimal", "infeasible")
     assert result.lower_bound == 0

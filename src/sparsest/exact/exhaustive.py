@@ -358,7 +358,7 @@ class _FeasibilityLP:
     def feasible(self, blocks: list[int], mask: np.ndarray | None) -> str:
         """Whether some u_b in C_{A_b} (in the box, on the masked coordinates) interpolates:
         "feasible", "infeasible" or "undecided" (HiGHS proved neither)."""
-        n, m, f = self.n, len(blocks), self.affine.shape[1]
+        m, f = len(blocks), self.affine.shape[1]
         if m + f == 0:
             return "feasible" if np.all(np.abs(self.y) <= _LP_FEASIBILITY_TOL) else "infeasible"
         named = self._solve(blocks, mask)
