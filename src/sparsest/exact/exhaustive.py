@@ -46,6 +46,8 @@ shrinks W), so pruning on it is safe; survivors are tested again on the full spa
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from dataclasses import dataclass
 from itertools import combinations, count, product
@@ -77,6 +79,8 @@ PROBE_ABOVE = 1_000_000
 #: The probe: batches of random starts, up to this many in all, each fitted this many steps;
 #: the supports of the best starts of each batch are decided by LP.
 PROBE_BATCH, PROBE_RESTARTS, PROBE_ITERATIONS, PROBE_CANDIDATES = 512, 4096, 60, 8
+#: ``jobs``: the root branches of a level's split search are cut into this many slices per worker.
+PARALLEL_CHUNKS_PER_JOB = 4
 #: Tuples from the split search handed to the span test at once.
 _SPLIT_BATCH = 4096
 #: Upper limit on floats held by one vectorized batch of the span test.
@@ -415,7 +419,7 @@ class _FeasibilityLP:
 def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons", count_bias: bool = False,
                       box: float | None = None, time_limit: float | None = None,
                       upper: int | None = None, seed: int = 0,
-                      on_level: Callable[[int], None] | None = None) -> ExhaustiveResult:
+                      on_level: Callable[[int], None] | None = None, jobs: int = 1) -> ExhaustiveResult:
     """Prove the sparsest interpolant's size by searching supports of size k = 0, 1, 2, ...
 
     ``objective`` is "neurons" (number of blocks) or "parameters" (nonzero path weights v_k w_kj,
@@ -431,7 +435,12 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     supports, each decided by the LP. A hit ends the search sooner; a miss changes nothing (the
     size is then enumerated in full), so the certificate never depends on the probe.
     ``on_level(lower)`` is called with the proven lower bound after every completed size.
+    ``jobs``: joblib workers for the split search of each size (1: serial; -1: one per core; the
+    active joblib backend decides where they run, e.g. ``joblib.parallel_backend("dask")``). The
+    supports are met in the same order as serially, so the certificate is the same.
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs == 0 or jobs < -1:
+        raise SparsestError(f"jobs must be a positive integer or -1 (one per core), got {jobs!r}")
     check_objective(objective)
     time_limit = check_time_limit(time_limit)
     if upper is not None and (isinstance(upper, bool) or not isinstance(upper, (int, np.integer)) or upper < 0):
@@ -441,6 +450,7 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     deadline = start + time_limit if time_limit is not None else float("inf")
     search = _Search(dictionary, objective, count_bias, box, seed)
     search.probe = upper is None  # with an incumbent the caller already has a network
+    search.jobs = int(jobs)
     levels: list[LevelStats] = []
     lower, found, found_size, timed_out = 0, None, None, False
     stop = upper if upper is not None else None
@@ -507,6 +517,7 @@ class _Search:
         self.survivors: dict[int, list[np.ndarray]] = {}
         self.first_doubt: int | None = None
         self.probe = True
+        self.jobs = 1
         self.block_sets: dict[tuple[int, ...], bool] = {}
         self.rng = np.random.default_rng(seed)
         self.n_counted = self.d + (1 if count_bias else 0)
@@ -536,6 +547,9 @@ class _Search:
     def _tuples(self, m: int, deadline: float, stats: _Counter) -> Iterator[np.ndarray]:
         """The increasing m-tuples of sets that split every forced group and cover (the hitting
         search of :mod:`sparsest.exact.splits`), then pass the span test, in batches."""
+        if self.jobs != 1 and self.splits.root_branches(m) >= 2:
+            yield from self._parallel_tuples(m, deadline, stats)
+            return
         if m == 0:
             survivors = self.pruner._test(np.zeros((1 if self.splits.n_rows == 0 else 0, 0), dtype=np.intp), stats)
             stats.tuples += 1
@@ -564,6 +578,27 @@ class _Search:
                     yield survivors
         if prefixes:
             survivors = flush()
+            if len(survivors):
+                yield survivors
+
+    def _parallel_tuples(self, m: int, deadline: float, stats: _Counter) -> Iterator[np.ndarray]:
+        """The tuples of :meth:`_tuples`, in the same order, from slices of the root branches of
+        the split search run by joblib workers (``self.jobs``; the active joblib backend, e.g.
+        dask's, decides where)."""
+        from joblib import Parallel, delayed
+
+        n = self.splits.root_branches(m)
+        workers = self.jobs if self.jobs > 0 else max(1, os.cpu_count() or 1)
+        edges = np.unique(np.linspace(0, n, min(n, PARALLEL_CHUNKS_PER_JOB * workers) + 1).astype(int))
+        remaining = None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
+        results = Parallel(n_jobs=self.jobs)(
+            delayed(_branch_survivors)(self.splits, self.pruner, m, (int(a), int(b)), remaining)
+            for a, b in zip(edges[:-1], edges[1:]))
+        stats.tuples += sum(result[1] for result in results)
+        stats.span_pruned += sum(result[2] for result in results)
+        for survivors, _, _, stopped in results:
+            if stopped:
+                raise OutOfTime  # this size was not searched in full
             if len(survivors):
                 yield survivors
 
@@ -694,6 +729,33 @@ class _Search:
         rows[:, self.d] = True
         order = np.argsort(blocks + extra, kind="stable")
         return [(blocks + extra)[i] for i in order], np.vstack([mask, rows])[order]
+
+
+def _branch_survivors(splits: SplitConstraints, pruner: _Pruner, m: int, branches: tuple[int, int],
+                      remaining: float | None) -> tuple[np.ndarray, int, int, bool]:
+    """One worker's share of a level: the tuples of the root branches ``branches`` that pass the
+    span test (sorted rows, in the search's order), the tuples met, those span-pruned, and
+    whether it stopped at the deadline (``remaining`` seconds from its start)."""
+    deadline = math.inf if remaining is None else time.monotonic() + remaining
+    stats = _Counter()
+    prefixes: list[tuple[int, ...]] = []
+    lasts: list[list[int]] = []
+    found: list[np.ndarray] = []
+    stopped = False
+    try:
+        for prefix, last in splits.groups(m, deadline, branches):
+            prefixes.append(prefix)
+            lasts.append(last)
+            stats.tuples += len(last)
+            if sum(map(len, lasts)) >= _SPLIT_BATCH:
+                found.append(pruner.extend_explicit(np.array(prefixes, dtype=np.intp), lasts, stats))
+                prefixes, lasts = [], []
+    except OutOfTime:
+        stopped = True
+    if prefixes and not stopped:
+        found.append(pruner.extend_explicit(np.array(prefixes, dtype=np.intp), lasts, stats))
+    survivors = np.sort(np.concatenate(found), axis=1) if found else np.zeros((0, m), dtype=np.intp)
+    return survivors, stats.tuples, stats.span_pruned, stopped
 
 
 def _compositions(total: int, parts: int, most: int) -> Iterator[tuple[int, ...]]:

@@ -108,7 +108,27 @@ class SplitConstraints:
             for p in last:
                 yield tuple(sorted(prefix + (p,)))
 
-    def groups(self, m: int, deadline: float) -> Iterator[tuple[tuple[int, ...], list[int]]]:
+    def root_branches(self, m: int) -> int:
+        """How many branches the search of :meth:`groups` starts with (0: it does not branch at
+        its root, e.g. m = 1); ``branches=`` slices of range(root_branches) split it for workers."""
+        if m < 2 or m > self.n_patterns or self.n_rows == 0:
+            return 0
+        return len(_members(self._root_options()))
+
+    def _root_options(self) -> int:
+        best, rest = None, self._all
+        for _ in range(_LOOKAHEAD):
+            if not rest:
+                break
+            low = rest & -rest
+            options = self._splitters[low.bit_length() - 1] & self._everything
+            if best is None or options.bit_count() < best.bit_count():
+                best = options
+            rest ^= low
+        return best
+
+    def groups(self, m: int, deadline: float,
+               branches: tuple[int, int] | None = None) -> Iterator[tuple[tuple[int, ...], list[int]]]:
         """(prefix of m-1 patterns, candidates for the last): prefix + (c,) for c in the candidates
         are every m-set of distinct patterns (m >= 1) that splits every row, each met once.
 
@@ -117,7 +137,10 @@ class SplitConstraints:
         splitters p_1, p_2, ...; branch i takes p_i and excludes p_1..p_{i-1}, so the branches
         partition the sets. With one set left, its candidates are the intersection of the
         splitters of every unsplit row. Once every row is split, the rest of the tuple is any
-        choice of the patterns not excluded. Raises :class:`OutOfTime` after ``deadline``.
+        choice of the patterns not excluded. ``branches`` = (start, stop) keeps only those root
+        branches (see :meth:`root_branches`); the slices of a partition of range(root_branches)
+        meet, in order, exactly what the whole search meets. Raises :class:`OutOfTime` after
+        ``deadline``.
         """
         if m > self.n_patterns or m < 1:
             return
@@ -158,10 +181,15 @@ class SplitConstraints:
                 if best is None or options.bit_count() < best.bit_count():
                     best = options
                 rest ^= low
-            for p in _members(best):
+            for index, p in enumerate(_members(best)):
+                if not chosen and branches is not None and not branches[0] <= index < branches[1]:
+                    banned |= 1 << p  # an earlier branch (another worker's) or a later one
+                    continue
                 yield from grow(chosen + [p], split | self._hits[p], banned)
                 banned |= 1 << p
 
+        if branches is not None and self.root_branches(m) == 0:
+            raise ValueError("this search does not branch at its root: run it whole")
         yield from grow([], 0, 0)
 
     def count_ok(self, tuple_: tuple[int, ...]) -> bool:
