@@ -45,6 +45,8 @@ def register(subparsers) -> None:
                         help="a feasible network (JSON: the certify schema, or an output with a 'network' key)")
     parser.add_argument("--max-patterns", type=int, default=DEFAULT_MAX_PATTERNS, metavar="N",
                         help=f"refuse instances with more activation sets than this (default {DEFAULT_MAX_PATTERNS})")
+    parser.add_argument("--jobs", type=int, default=1, metavar="J",
+                        help="parallel workers for the exhaustive proof (-1: one per core; same certificate)")
     parser.add_argument("--json", action="store_true",
                         help="print the certificate as JSON (a list for several files)")
     parser.set_defaults(handler=run)
@@ -61,7 +63,7 @@ def run(args) -> int:
     certificates = [
         certify(dataset, method=args.method, objective=args.objective, count_bias=args.count_bias,
                 box=args.box, time_limit=args.time_limit, solver=args.solver, start=start,
-                max_patterns=args.max_patterns)
+                max_patterns=args.max_patterns, jobs=args.jobs)
         for dataset in datasets
     ]
     if args.json:

@@ -143,7 +143,7 @@ class Certificate:
 
 def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons", count_bias: bool = False,
             box: float | None = None, time_limit: float | None = 60.0, solver: str = "highs",
-            start: Network | None = None, max_patterns: int = DEFAULT_MAX_PATTERNS) -> Certificate:
+            start: Network | None = None, max_patterns: int = DEFAULT_MAX_PATTERNS, jobs: int = 1) -> Certificate:
     """Certify the sparsest interpolant of ``dataset`` (SPEC 2-4) and return a :class:`Certificate`.
 
     ``objective``: "neurons" or "parameters" (path weights v_k w_kj; with ``count_bias`` also
@@ -151,7 +151,9 @@ def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons
     never needed by the 1-D closed form). ``time_limit`` (seconds, None: none) covers the whole
     call; the activation-set enumeration, which cannot be interrupted, counts against it. ``solver``: the MILP backend ("highs" or
     "cbc"). ``start``: a feasible network for the MILP. ``max_patterns``: refuse data whose
-    activation-set bound exceeds it. Bad input raises :class:`SparsestError`.
+    activation-set bound exceeds it. ``jobs``: joblib workers for the exhaustive search (1: serial,
+    -1: one per core; same certificate, see :func:`sparsest.exact.exhaustive.search_exhaustive`).
+    Bad input raises :class:`SparsestError`.
     """
     t0 = time.monotonic()
     _check_options(dataset, method, objective, count_bias, box, time_limit, solver, start, max_patterns)
@@ -173,10 +175,10 @@ def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons
     if method == "milp":
         return _from_milp(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0)
     if method == "exhaustive":
-        return _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0)
+        return _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0, jobs)
     progress = Progress(objective, time_limit)
     try:
-        return _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0, progress)
+        return _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0, progress, jobs)
     finally:
         progress.close()
 
@@ -278,9 +280,9 @@ def _exhaustive_assumptions(dataset, count_bias, box, text) -> dict:
     }
 
 
-def _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0) -> Certificate:
+def _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0, jobs) -> Certificate:
     result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=box,
-                               time_limit=_remaining(deadline))
+                               time_limit=_remaining(deadline), jobs=jobs)
     text = f"exhaustive: {result.status} after {result.n_lps} LPs"
     return _certificate(dataset, objective, count_bias, "exhaustive", result.status, result.lower_bound,
                         result.network, _exhaustive_assumptions(dataset, count_bias, box, text), t0,
@@ -288,7 +290,7 @@ def _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, 
 
 
 def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0,
-          progress: Progress) -> Certificate:
+          progress: Progress, jobs: int) -> Certificate:
     """Incumbents, the exhaustive search below the best of them, then the MILP above the search's
     lower bound (module docstring). The best re-checked network seen is kept."""
     # Both engines get the same bounds (box R; or none under the proven 1-D slope bound, where the
@@ -302,7 +304,7 @@ def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, sta
     def search(share: float):
         progress.update(stage="exhaustive search")
         result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=bounds.box,
-                                   time_limit=_share(deadline, share), upper=seen.count,
+                                   time_limit=_share(deadline, share), upper=seen.count, jobs=jobs,
                                    on_level=lambda lower: progress.update(lower=lower))
         seen.add(result.network, "exhaustive")
         return result
