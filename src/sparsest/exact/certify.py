@@ -43,7 +43,7 @@ from sparsest.exact.milp import SOLVERS, big_m, solve_milp
 from sparsest.core.network import Network
 from sparsest.exact.patterns import DEFAULT_MAX_PATTERNS
 from sparsest.exact.progress import Progress
-from sparsest.exact.problem import OBJECTIVES, check_box, check_time_limit
+from sparsest.exact.problem import OBJECTIVES, box_touched, check_box, check_time_limit, settle
 from sparsest.exact.closed_form import sparsest_interpolant
 from sparsest.core.recheck import Recheck, recheck
 
@@ -411,20 +411,8 @@ def _certificate(dataset, objective, count_bias, method, status, lower, network,
         else:
             notes.append(f"the network misses the data by {check.max_abs_residual:.3g} > "
                          f"{check.tolerance:.3g}: it bounds nothing")
-    if status == "infeasible":
-        lower = None
-    elif upper is not None and lower is not None and lower > upper:
-        notes.append(f"lower bound {lower} exceeded the re-checked count {upper}; lowered to it")
-        lower = upper
-    if status == "optimal" and (upper is None or lower != upper):
-        status = "unverified"
-    elif status in ("time_limit", "undecided") and upper is not None and lower == upper:
-        status = "optimal"  # the re-checked network meets the proven lower bound
-    elif status == "undecided":
-        status = "unverified"
-    touched = None
-    if box is not None and network is not None and network.width:
-        touched = bool(np.max(np.abs(network.path_weights())) >= box * (1 - 1e-6))
+    status, lower = settle(status, lower, upper, notes)
+    touched = box_touched(network, box)
     return Certificate(
         instance=dataset.name, n_points=dataset.n_points, dim=dataset.dim, objective=objective,
         count_bias=count_bias, method=method, status=status, lower_bound=lower, upper_bound=upper,

@@ -13,11 +13,43 @@ import numbers
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from sparsest.core.dataset import Dataset
 from sparsest.errors import SparsestError
 
 #: The exact objectives of docs/math.md §2.
 OBJECTIVES = ("neurons", "parameters")
+#: A path weight within this relative distance of the box R counts as touching it.
+BOX_TOUCH_RTOL = 1e-6
+
+
+def box_touched(network, box: float | None) -> bool | None:
+    """Whether a path weight of ``network`` reaches R (1 - BOX_TOUCH_RTOL): a larger R might do
+    better. None without a box, a network, or a neuron."""
+    if box is None or network is None or not network.width:
+        return None
+    return bool(np.max(np.abs(network.path_weights())) >= box * (1 - BOX_TOUCH_RTOL))
+
+
+def settle(status: str, lower: int | None, upper: int | None, notes: list[str]) -> tuple[str, int | None]:
+    """The honest (status, lower bound) from an engine's status, its proven lower bound and the
+    re-checked count ``upper`` of its network (None: no interpolating network); notes are appended.
+
+    "infeasible" has no lower bound; a lower bound above a re-checked count is lowered to it;
+    "optimal" needs lower == upper (else "unverified"); "time_limit" or "undecided" with
+    lower == upper is "optimal"; "undecided" otherwise is "unverified"."""
+    if status == "infeasible":
+        return status, None
+    if upper is not None and lower is not None and lower > upper:
+        notes.append(f"the bound {lower} exceeded a re-checked witness of {upper}; bound lowered to it")
+        lower = upper
+    if status == "optimal" and (upper is None or lower != upper):
+        notes.append("the engine reported optimal, but its bound does not meet a re-checked count")
+        return "unverified", lower
+    if status in ("time_limit", "undecided") and upper is not None and lower == upper:
+        return "optimal", lower  # the re-checked network meets the proven lower bound
+    return ("unverified" if status == "undecided" else status), lower
 
 
 def check_box(box) -> float | None:

@@ -46,8 +46,8 @@ from sparsest.exact.milp.backends import run_cbc, run_highs
 from sparsest.exact.milp.bounds import BigM, big_m, default_box, slope_bound
 from sparsest.exact.milp.formulation import Formulation, build_formulation, min_weights, with_floor
 from sparsest.exact.milp.heuristics import FIT_SEED, HIGHS_RANDOM_SEED, PRUNE_TRIES, start_support
-from sparsest.exact.milp.solve import (BOX_TOUCH_RTOL, FIT_SECONDS, HEURISTIC_SHARE, POLISH_SECONDS, SOLVERS,
-                                       MilpResult, solve_milp)
+from sparsest.exact.milp.solve import FIT_SECONDS, HEURISTIC_SHARE, POLISH_SECONDS, SOLVERS, MilpResult, solve_milp
+from sparsest.exact.problem import BOX_TOUCH_RTOL
 
 __all__ = ["BOX_TOUCH_RTOL", "FIT_SECONDS", "FIT_SEED", "HEURISTIC_SHARE", "HIGHS_RANDOM_SEED", "POLISH_SECONDS",
            "PRUNE_TRIES", "SOLVERS", "BigM", "Formulation", "MilpResult", "big_m", "build_formulation",

@@ -14,7 +14,7 @@ from sparsest.core.recheck import Recheck, recheck
 from sparsest.errors import SparsestError
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.exact.highs import OutOfTime, Undecided
-from sparsest.exact.problem import check_objective, check_time_limit
+from sparsest.exact.problem import box_touched, check_objective, check_time_limit, settle
 from sparsest.exact.milp.backends import run_cbc, run_highs
 from sparsest.exact.milp.bounds import BigM, big_m
 from sparsest.exact.milp.formulation import Formulation, build_formulation, with_floor
@@ -22,8 +22,6 @@ from sparsest.exact.milp.heuristics import (SupportLP, fitted_incumbent, integra
                                             relaxation_heuristic, start_support, zero_switched_off)
 
 SOLVERS = ("highs", "cbc")
-#: A path weight within this relative distance of the box R counts as touching it.
-BOX_TOUCH_RTOL = 1e-6
 #: At most this many seconds of network fits to find a neuron incumbent (:func:`fitted_incumbent`).
 FIT_SECONDS = 10.0
 #: Share of the remaining time the LP relaxation and its reweighted-l1 heuristic may take (the
@@ -236,19 +234,8 @@ class _Finisher:
             network = network_of(self.dictionary, form, point)
             check = self._recheck(point)
             upper = check.neurons if self.objective == "neurons" else check.parameters
-        if status == "infeasible":
-            lower = None
-        if upper is not None and lower is not None and upper < lower:
-            notes.append(f"the bound {lower} exceeded a re-checked witness of {upper}; bound lowered to it")
-            lower = upper
-        if status == "optimal" and (upper is None or lower != upper):
-            status = "unverified"
-            notes.append("the solver reported optimal, but its bound does not meet a re-checked count")
-        if status == "time_limit" and upper is not None and lower == upper:
-            status = "optimal"
-        touched = None
-        if bounds.box is not None and network is not None and network.width:
-            touched = bool(np.max(np.abs(network.path_weights())) >= bounds.box * (1 - BOX_TOUCH_RTOL))
+        status, lower = settle(status, lower, upper, notes)
+        touched = box_touched(network, bounds.box)
         return MilpResult(
             status=status, objective=self.objective, lower_bound=lower, upper_bound=upper,
             gap=None if upper is None or lower is None else upper - lower, nodes=nodes,
