@@ -301,10 +301,10 @@ def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, sta
     progress.update(stage="first incumbent")
     seen.add(_first_incumbent(dictionary, objective, count_bias, bounds.box, deadline), "incumbent")
 
-    def search(share: float):
+    def search(share: float, probe: bool):
         progress.update(stage="exhaustive search")
         result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=bounds.box,
-                                   time_limit=_share(deadline, share), upper=seen.count, jobs=jobs,
+                                   time_limit=_share(deadline, share), upper=seen.count, jobs=jobs, probe=probe,
                                    on_level=lambda lower: progress.update(lower=lower))
         seen.add(result.network, "exhaustive")
         return result
@@ -318,7 +318,7 @@ def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, sta
     n_lps = 0
     if objective == "neurons":
         # the small sizes first (usually seconds), then network fits from the size they reach
-        quick = search(AUTO_QUICK_SHARE)
+        quick = search(AUTO_QUICK_SHARE, probe=True)
         n_lps += quick.n_lps
         if quick.status == "optimal":
             return proven(quick)
@@ -328,7 +328,7 @@ def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, sta
                                     deadline=fit_deadline), "fit")
         if seen.count == quick.lower_bound:
             return proven(quick)
-    main = search(AUTO_EXHAUSTIVE_SHARE)
+    main = search(AUTO_EXHAUSTIVE_SHARE, probe=objective != "neurons")  # (the fits have probed)
     n_lps += main.n_lps
     if main.status == "optimal":
         return proven(main)

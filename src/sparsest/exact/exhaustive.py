@@ -419,7 +419,8 @@ class _FeasibilityLP:
 def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons", count_bias: bool = False,
                       box: float | None = None, time_limit: float | None = None,
                       upper: int | None = None, seed: int = 0,
-                      on_level: Callable[[int], None] | None = None, jobs: int = 1) -> ExhaustiveResult:
+                      on_level: Callable[[int], None] | None = None, jobs: int = 1,
+                      probe: bool = True) -> ExhaustiveResult:
     """Prove the sparsest interpolant's size by searching supports of size k = 0, 1, 2, ...
 
     ``objective`` is "neurons" (number of blocks) or "parameters" (nonzero path weights v_k w_kj,
@@ -430,7 +431,7 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     A box too small for any interpolant is not detected up front (that takes one LP over all
     blocks, slower than the search itself on 3-D data): the search then runs to its time limit.
 
-    Neurons, without ``upper``: a size whose enumeration would meet more than PROBE_ABOVE tuples
+    Neurons, with ``probe``: a size whose enumeration would meet more than PROBE_ABOVE tuples
     of sets is first probed: seeded (``seed``) random-start Levenberg-Marquardt fits of a width-k network propose
     supports, each decided by the LP. A hit ends the search sooner; a miss changes nothing (the
     size is then enumerated in full), so the certificate never depends on the probe.
@@ -449,7 +450,7 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")
     search = _Search(dictionary, objective, count_bias, box, seed)
-    search.probe = upper is None  # with an incumbent the caller already has a network
+    search.probe = probe
     search.jobs = int(jobs)
     levels: list[LevelStats] = []
     lower, found, found_size, timed_out = 0, None, None, False
