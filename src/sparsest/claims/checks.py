@@ -26,7 +26,6 @@ point fails, the estimate is the largest grid point (p* is at least that).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Sequence
@@ -46,6 +45,7 @@ from sparsest.claims.lp_minimizers import (
     vertex_catalogue,
 )
 from sparsest.exact.milp import default_box, solve_milp
+from sparsest.exact.problem import check_box
 from sparsest.exact.patterns import in_general_position
 from sparsest.exact.closed_form import min_knots
 
@@ -147,8 +147,7 @@ def check_claims(dataset: Dataset, *, p_grid: Sequence[float] | None = None, box
         if box is not None:
             raise SparsestError("the 1-D claims have no box (the slope bound of SPEC 3 is proven); drop --box")
         return _claims_1d(dataset, grid, float(time_limit))
-    if box is not None and not (isinstance(box, (int, float)) and math.isfinite(box) and box > 0):
-        raise SparsestError(f"the box R must be a positive number, got {box!r}")
+    box = check_box(box)
     return _claims_multi(dataset, grid, default_box(dataset) if box is None else float(box), float(time_limit))
 
 

@@ -88,6 +88,7 @@ from sparsest.errors import SparsestError
 from sparsest.core.network import Network
 from sparsest.exact.patterns import anchor_point
 from sparsest.core.rational import integer_determinant, integer_row, null_vector, pivots, solve
+from sparsest.exact.problem import check_box
 from sparsest.core.recheck import recheck
 
 __all__ = [
@@ -605,8 +606,7 @@ def minimize_lp(dataset: Dataset, p: float, *, box: float | None = None, count_b
     """
     _check_p(p)
     p = float(p)
-    if box is not None and not (isinstance(box, (int, float)) and math.isfinite(box) and box > 0):
-        raise SparsestError(f"box R must be a positive number, got {box!r}")
+    check_box(box)
     if not (0 <= tie_rtol < 1e-3):
         raise SparsestError(f"tie_rtol must be in [0, 1e-3), got {tie_rtol!r}")
     if catalogue is None:

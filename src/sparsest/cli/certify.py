@@ -14,7 +14,8 @@ from sparsest.exact.certify import METHODS, certify
 from sparsest.cli.main import error_line, load_instance
 from sparsest.core.dataset import DEFAULT_COLLINEAR_TOL
 from sparsest.errors import SparsestError
-from sparsest.exact.milp import OBJECTIVES, SOLVERS
+from sparsest.exact.milp import SOLVERS
+from sparsest.exact.problem import OBJECTIVES
 from sparsest.core.network import Network
 from sparsest.exact.patterns import DEFAULT_MAX_PATTERNS
 
@@ -54,6 +55,8 @@ def register(subparsers) -> None:
                              "data slope count as zero and the certificate answers the problem within the "
                              f"interpolation tolerance, with proven bounds (default {DEFAULT_COLLINEAR_TOL:g}; "
                              "0: the exact problem only)")
+    parser.add_argument("--jobs", type=int, default=1, metavar="J",
+                        help="parallel workers for the exhaustive proof (-1: one per core; same certificate)")
     parser.add_argument("--json", action="store_true",
                         help="print the certificate as JSON (a list for several files; a file that fails is "
                              "{\"file\": ..., \"error\": ...})")
@@ -106,7 +109,7 @@ def _certify_file(path: str, args, start):
                                    collinear_tol=args.collinear_tol)
     return certify(dataset, method=args.method, objective=args.objective, count_bias=args.count_bias,
                    box=args.box, time_limit=args.time_limit, solver=args.solver, start=start,
-                   max_patterns=args.max_patterns)
+                   max_patterns=args.max_patterns, jobs=args.jobs)
 
 
 def read_start(path: str) -> Network:

@@ -9,11 +9,17 @@ Methods (``method``):
 * ``"milp"``: the big-M MILP of SPEC 3 (:func:`sparsest.exact.milp.solve_milp`).
 * ``"exhaustive"``: the M-free support search of SPEC 3 (:func:`sparsest.exact.exhaustive.search_exhaustive`),
   with the box when one is given, without any bound otherwise.
-* ``"auto"``: the closed form where it is valid; otherwise the exhaustive search for half of the
-  time (it is fast when the optimum is small), then, if it did not finish, the MILP for the rest,
-  given the search's lower bound (a row objective >= lower, so an incumbent meeting it ends the
-  MILP). Both engines solve the same problem (the same box R), so their bounds combine. ``method``
-  in the result names the engines that took part ("exhaustive" or "exhaustive+milp").
+* ``"auto"``: the closed form where it is valid; otherwise, in this order (shares of the time
+  left: :data:`AUTO_QUICK_SHARE`, :data:`AUTO_FIT_SHARE`, :data:`AUTO_EXHAUSTIVE_SHARE`):
+  a first incumbent inside the box (parameters: the neuron certificate's network pruned coordinate
+  by coordinate; else the projection support interpolant, :mod:`sparsest.exact.incumbents`);
+  for neurons a first exhaustive pass over the small sizes and seeded network fits from the size
+  it reached; the exhaustive search below the best incumbent (``upper``); then, if it did not
+  finish, the MILP for the rest, given the search's lower bound (a row objective >= lower, so an
+  incumbent meeting it ends the MILP) and the best incumbent as its start. Every engine solves
+  the same problem (the same box R), so their bounds combine, and the certificate carries the
+  best re-checked network any of them met. ``method`` in the result names the engines that
+  proved ("exhaustive" or "exhaustive+milp").
 
 Whatever the method, the network of the certificate is re-checked here
 (:func:`sparsest.core.recheck.recheck`), and ``neurons`` / ``parameters`` are the re-check's counts. The
@@ -32,15 +38,20 @@ from sparsest.core.dataset import Dataset
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
 from sparsest.exact.exhaustive import search_exhaustive
-from sparsest.exact.milp import OBJECTIVES, SOLVERS, big_m, solve_milp
+from sparsest.exact.incumbents import fitted_interpolant, projection_support_interpolant, prune_coordinates
+from sparsest.exact.milp import SOLVERS, big_m, solve_milp
 from sparsest.core.network import Network
 from sparsest.exact.patterns import DEFAULT_MAX_PATTERNS
+from sparsest.exact.progress import Progress
+from sparsest.exact.problem import OBJECTIVES, box_touched, check_box, check_time_limit, settle
 from sparsest.exact.closed_form import sparsest_interpolant
 from sparsest.core.recheck import Recheck, recheck
 
 METHODS = ("auto", "closed-form", "milp", "exhaustive")
-#: Share of the remaining time the exhaustive search gets in ``method="auto"``.
-AUTO_EXHAUSTIVE_SHARE = 0.5
+#: ``method="auto"``, neurons: shares of the remaining time for the first exhaustive pass (the
+#: small sizes) and for the network fits above its lower bound; then (both objectives) the share of
+#: the main exhaustive search, below the best incumbent; the MILP gets the rest.
+AUTO_QUICK_SHARE, AUTO_FIT_SHARE, AUTO_EXHAUSTIVE_SHARE = 0.05, 0.3, 0.85
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,9 @@ class Certificate:
 
     status : "optimal" (lower_bound == upper_bound, a re-checked interpolating network),
         "time_limit" (both bounds as far as they got), "infeasible" (no interpolant within the
-        box), or "unverified" (a solver finished but no network it returned passed the re-check).
+        box), or "unverified" (a solver finished but no network it returned passed the re-check, or
+        an LP below the upper bound was neither solved nor proven infeasible by HiGHS: the bounds
+        stand, optimality is not claimed).
     lower_bound, upper_bound : bounds on the objective (neurons, or parameters with ``count_bias``
         counting biases); upper_bound is the re-checked count of ``network``.
     neurons, parameters : SPEC 2 counts of ``network`` recomputed by :func:`sparsest.core.recheck.recheck`.
@@ -130,7 +143,7 @@ class Certificate:
 
 def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons", count_bias: bool = False,
             box: float | None = None, time_limit: float | None = 60.0, solver: str = "highs",
-            start: Network | None = None, max_patterns: int = DEFAULT_MAX_PATTERNS) -> Certificate:
+            start: Network | None = None, max_patterns: int = DEFAULT_MAX_PATTERNS, jobs: int = 1) -> Certificate:
     """Certify the sparsest interpolant of ``dataset`` (SPEC 2-4) and return a :class:`Certificate`.
 
     ``objective``: "neurons" or "parameters" (path weights v_k w_kj; with ``count_bias`` also
@@ -138,7 +151,9 @@ def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons
     never needed by the 1-D closed form). ``time_limit`` (seconds, None: none) covers the whole
     call; the activation-set enumeration, which cannot be interrupted, counts against it. ``solver``: the MILP backend ("highs" or
     "cbc"). ``start``: a feasible network for the MILP. ``max_patterns``: refuse data whose
-    activation-set bound exceeds it. Bad input raises :class:`SparsestError`.
+    activation-set bound exceeds it. ``jobs``: joblib workers for the exhaustive search (1: serial,
+    -1: one per core; same certificate, see :func:`sparsest.exact.exhaustive.search_exhaustive`).
+    Bad input raises :class:`SparsestError`.
     """
     t0 = time.monotonic()
     _check_options(dataset, method, objective, count_bias, box, time_limit, solver, start, max_patterns)
@@ -160,8 +175,12 @@ def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons
     if method == "milp":
         return _from_milp(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0)
     if method == "exhaustive":
-        return _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0)
-    return _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0)
+        return _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0, jobs)
+    progress = Progress(objective, time_limit)
+    try:
+        return _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0, progress, jobs)
+    finally:
+        progress.close()
 
 
 # ---------------------------------------------------------------------- option checks
@@ -172,11 +191,8 @@ def _check_options(dataset, method, objective, count_bias, box, time_limit, solv
                                  ("solver", solver, SOLVERS)):
         if value not in allowed:
             raise SparsestError(f"unknown {name} {value!r}; use one of {', '.join(allowed)}")
-    if box is not None and (isinstance(box, bool) or not isinstance(box, (int, float))
-                            or not (math.isfinite(box) and box > 0)):
-        raise SparsestError(f"the box R must be a positive finite number, got {box!r}")
-    if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
-        raise SparsestError(f"the time limit must be a positive number of seconds, got {time_limit!r}")
+    check_box(box)
+    check_time_limit(time_limit)
     if isinstance(max_patterns, bool) or not isinstance(max_patterns, (int, np.integer)) or max_patterns < 1:
         raise SparsestError(f"max_patterns must be a positive integer, got {max_patterns!r}")
     if start is not None:
@@ -262,43 +278,129 @@ def _exhaustive_assumptions(dataset, count_bias, box, text) -> dict:
     }
 
 
-def _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0) -> Certificate:
+def _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0, jobs) -> Certificate:
     result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=box,
-                               time_limit=_remaining(deadline))
+                               time_limit=_remaining(deadline), jobs=jobs)
     text = f"exhaustive: {result.status} after {result.n_lps} LPs"
     return _certificate(dataset, objective, count_bias, "exhaustive", result.status, result.lower_bound,
                         result.network, _exhaustive_assumptions(dataset, count_bias, box, text), t0,
                         box=box, n_lps=result.n_lps, n_patterns=len(dictionary.patterns))
 
 
-def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0) -> Certificate:
-    """The exhaustive search (part of the time), then the MILP above its lower bound (module docstring)."""
+def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0,
+          progress: Progress, jobs: int) -> Certificate:
+    """Incumbents, the exhaustive search below the best of them, then the MILP above the search's
+    lower bound (module docstring). The best re-checked network seen is kept."""
     # Both engines get the same bounds (box R; or none under the proven 1-D slope bound, where the
     # exhaustive search runs M-free), so their lower bounds are bounds of the same problem.
     bounds = big_m(dataset, objective=objective, count_bias=count_bias, box=box)
     n_patterns = len(dictionary.patterns)
-    share = None if math.isinf(deadline) else max((deadline - time.monotonic()) * AUTO_EXHAUSTIVE_SHARE, 1e-3)
-    search = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=bounds.box,
-                               time_limit=share)
-    searched = f"exhaustive: {search.status} after {search.n_lps} LPs (lower bound {search.lower_bound})"
-    if search.status == "optimal":
-        return _certificate(dataset, objective, count_bias, "exhaustive", "optimal", search.lower_bound,
-                            search.network, _exhaustive_assumptions(dataset, count_bias, bounds.box, searched),
-                            t0, box=bounds.box, n_lps=search.n_lps, n_patterns=n_patterns)
+    seen = _Incumbents(dataset, objective, count_bias, progress)
+    progress.update(stage="first incumbent")
+    seen.add(_first_incumbent(dictionary, objective, count_bias, bounds.box, deadline), "incumbent")
+
+    def search(share: float, probe: bool):
+        progress.update(stage="exhaustive search")
+        result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=bounds.box,
+                                   time_limit=_share(deadline, share), upper=seen.count, jobs=jobs, probe=probe,
+                                   on_level=lambda lower: progress.update(lower=lower))
+        seen.add(result.network, "exhaustive")
+        return result
+
+    def proven(result) -> Certificate:
+        text = f"exhaustive: {result.status} after {result.n_lps} LPs (lower bound {result.lower_bound})"
+        return _certificate(dataset, objective, count_bias, "exhaustive", "optimal", result.lower_bound,
+                            seen.network, _exhaustive_assumptions(dataset, count_bias, bounds.box, text),
+                            t0, box=bounds.box, n_lps=result.n_lps, n_patterns=n_patterns)
+
+    n_lps = 0
+    if objective == "neurons":
+        # the small sizes first (usually seconds), then network fits from the size they reach
+        quick = search(AUTO_QUICK_SHARE, probe=True)
+        n_lps += quick.n_lps
+        if quick.status == "optimal":
+            return proven(quick)
+        progress.update(stage="network fits")
+        fit_deadline = min(deadline, time.monotonic() + (_share(deadline, AUTO_FIT_SHARE) or math.inf))
+        seen.add(fitted_interpolant(dictionary, quick.lower_bound, seen.count, box=bounds.box,
+                                    deadline=fit_deadline), "fit")
+        if seen.count == quick.lower_bound:
+            return proven(quick)
+    main = search(AUTO_EXHAUSTIVE_SHARE, probe=objective != "neurons")  # (the fits have probed)
+    n_lps += main.n_lps
+    if main.status == "optimal":
+        return proven(main)
+    searched = f"exhaustive: {main.status} after {main.n_lps} LPs (lower bound {main.lower_bound})"
+    progress.update(stage="MILP")
     result = solve_milp(dictionary, objective=objective, count_bias=count_bias, box=bounds.box, solver=solver,
-                        time_limit=_remaining(deadline), start=start, lower=search.lower_bound)
+                        time_limit=_remaining(deadline), start=start if start is not None else seen.network,
+                        lower=main.lower_bound)
+    seen.add(result.network, "milp")
     assumptions = _milp_assumptions(dataset, count_bias, bounds, f"{searched}; {result.solver_status}")
     assumptions["why"] += "; the lower bound combines the exhaustive search's and the MILP's"
     status = "unverified" if result.status == "infeasible" else result.status  # cannot be, above a proven lower bound
+    if status == "unverified" and result.network is None and seen.network is not None:
+        status = "time_limit"  # the MILP found nothing to check; the bounds below still stand
     return _certificate(dataset, objective, count_bias, "exhaustive+milp", status, result.lower_bound,
-                        result.network, assumptions, t0, solver=solver, box=result.box, nodes=result.nodes,
-                        n_lps=search.n_lps, n_patterns=n_patterns, notes=result.notes)
+                        seen.network, assumptions, t0, solver=solver, box=result.box, nodes=result.nodes,
+                        n_lps=n_lps, n_patterns=n_patterns, notes=result.notes)
+
+
+def _share(deadline: float, share: float) -> float | None:
+    """``share`` of the seconds left before ``deadline`` (None: no deadline)."""
+    return None if math.isinf(deadline) else max((deadline - time.monotonic()) * share, 1e-3)
+
+
+#: Share of the remaining time the neuron search behind a parameter incumbent may take.
+NEURON_SEED_SHARE = 0.1
+
+
+def _first_incumbent(dictionary, objective, count_bias, box, deadline) -> Network | None:
+    """An interpolant inside the box before any search (docs/math.md §3), None when none fits.
+
+    Parameters: the neuron certificate's network (a short exhaustive neuron search), pruned
+    coordinate by coordinate with the support LP. Otherwise, or when that search finds nothing in
+    its share: the projection support interpolant (pruned block by block, then by coordinates).
+    """
+    network = None
+    if objective == "parameters":
+        neurons = search_exhaustive(dictionary, objective="neurons", box=box,
+                                    time_limit=_share(deadline, NEURON_SEED_SHARE))
+        network = neurons.network
+    if network is None:
+        network = projection_support_interpolant(dictionary, box=box, deadline=deadline)
+    if network is not None and objective == "parameters":
+        network = prune_coordinates(dictionary, network, count_bias=count_bias, box=box, deadline=deadline)
+    return network
+
+
+class _Incumbents:
+    """The best re-checked interpolant seen so far (lowest count of the objective)."""
+
+    def __init__(self, dataset, objective, count_bias, progress: Progress):
+        self.dataset, self.objective, self.count_bias, self.progress = dataset, objective, count_bias, progress
+        self.network: Network | None = None
+        self.count: int | None = None
+        self.source: str | None = None
+
+    def add(self, network: Network | None, source: str) -> None:
+        if network is None:
+            return
+        check = recheck(network, self.dataset, count_bias=self.count_bias, exact=False)
+        if not check.interpolates:
+            return
+        count = check.neurons if self.objective == "neurons" else check.parameters
+        if self.count is None or count < self.count:
+            self.network, self.count, self.source = network, count, source
+            self.progress.update(upper=count)
 
 
 def _certificate(dataset, objective, count_bias, method, status, lower, network, assumptions, t0, *,
                  solver=None, box=None, nodes=None, n_lps=None, n_patterns=None, notes=()) -> Certificate:
     """Re-check ``network`` and state only what it and ``lower`` support."""
     notes = list(dataset.notices) + list(notes)
+    if status == "undecided":
+        notes.append(f"HiGHS did not decide some support LP of size {lower}: that size is not ruled out")
     check = upper = None
     if network is not None:
         check = recheck(network, dataset, count_bias=count_bias)
@@ -307,18 +409,8 @@ def _certificate(dataset, objective, count_bias, method, status, lower, network,
         else:
             notes.append(f"the network misses the data by {check.max_abs_residual:.3g} > "
                          f"{check.tolerance:.3g}: it bounds nothing")
-    if status == "infeasible":
-        lower = None
-    elif upper is not None and lower is not None and lower > upper:
-        notes.append(f"lower bound {lower} exceeded the re-checked count {upper}; lowered to it")
-        lower = upper
-    if status == "optimal" and (upper is None or lower != upper):
-        status = "unverified"
-    elif status == "time_limit" and upper is not None and lower == upper:
-        status = "optimal"
-    touched = None
-    if box is not None and network is not None and network.width:
-        touched = bool(np.max(np.abs(network.path_weights())) >= box * (1 - 1e-6))
+    status, lower = settle(status, lower, upper, notes)
+    touched = box_touched(network, box)
     return Certificate(
         instance=dataset.name, n_points=dataset.n_points, dim=dataset.dim, objective=objective,
         count_bias=count_bias, method=method, status=status, lower_bound=lower, upper_bound=upper,

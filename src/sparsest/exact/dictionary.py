@@ -70,6 +70,10 @@ class BlockDictionary:
             return self.dataset.dim + 1
         return 1 if self.dataset.output_bias else 0
 
+    def block_of(self, pattern: int, sign: float) -> int:
+        """The block (A_pattern, sign): 2 pattern for sign > 0, 2 pattern + 1 for sign < 0."""
+        return 2 * int(pattern) + (1 if sign < 0 else 0)
+
     def blocks_of(self, pre: np.ndarray, signs: np.ndarray) -> list[int]:
         """The blocks (sorted, distinct) of neurons with pre-activations ``pre`` = w_k.x_i + b_k on
         the data (N, K) and output signs ``signs`` (K,): block (A_k, sign) with A_k = {pre > 0}.
@@ -86,7 +90,7 @@ class BlockDictionary:
                 active = column < 0
             pattern = self._pattern_index.get(active.tobytes())
             if pattern is not None:
-                blocks.add(2 * pattern + (1 if sign < 0 else 0))
+                blocks.add(self.block_of(pattern, sign))
         return sorted(blocks)
 
     # ------------------------------------------------------------------ the linear algebra of a block

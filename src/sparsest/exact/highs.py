@@ -3,6 +3,10 @@
 HiGHS prints a banner the first time a solver object is made and a log on every solve; both would
 corrupt ``--json`` output on stdout. :func:`quiet_highs` returns a solver with all output off.
 :func:`solve_lp` solves  min c.x  s.t.  row_lower <= A x <= row_upper,  col_lower <= x <= col_upper.
+
+:func:`verdict` is the one map from a HiGHS model status to what the package may conclude from it,
+used by every LP and MILP: only ``"infeasible"`` rules a model out; ``"time_limit"`` and
+``"undecided"`` (iteration limit, numerical trouble, unknown, ...) decide nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +22,29 @@ import scipy.sparse as sp
 
 INF = highspy.kHighsInf
 _banner_shown = False
+_S = highspy.HighsModelStatus
+_VERDICTS = {_S.kOptimal: "optimal", _S.kInfeasible: "infeasible", _S.kUnbounded: "unbounded",
+             _S.kUnboundedOrInfeasible: "infeasible_or_unbounded",
+             _S.kTimeLimit: "time_limit", _S.kInterrupt: "time_limit"}
+
+
+class Undecided(Exception):
+    """HiGHS neither solved a model nor proved it infeasible (a :func:`verdict` of "undecided")."""
+
+
+class OutOfTime(Undecided):
+    """A search, an LP or a MILP reached its deadline before deciding (neither feasible nor infeasible)."""
+
+
+def verdict(status: highspy.HighsModelStatus, *, zero_cost: bool = False) -> str:
+    """What a HiGHS model status proves: "optimal", "infeasible", "unbounded",
+    "infeasible_or_unbounded", "time_limit" (deadline or interrupt) or "undecided" (anything else:
+    iteration limit, numerical failure, unknown, ...). With ``zero_cost`` (a feasibility problem,
+    nothing can be unbounded) "infeasible_or_unbounded" is "infeasible"."""
+    named = _VERDICTS.get(status, "undecided")
+    if named == "infeasible_or_unbounded" and zero_cost:
+        return "infeasible"
+    return named
 
 
 @contextlib.contextmanager
@@ -73,7 +100,7 @@ def to_highs_lp(cost, A, row_lower, row_upper, col_lower, col_upper, integrality
 
 @dataclass(frozen=True)
 class LpSolution:
-    """status: "optimal", "infeasible", "unbounded" or HiGHS's own status text; x: the primal point."""
+    """status: a :func:`verdict`, or HiGHS's own status text for an "undecided" one; x: the primal point."""
 
     status: str
     x: np.ndarray | None
@@ -86,13 +113,9 @@ def solve_lp(cost, A, row_lower, row_upper, col_lower, col_upper, **options) -> 
     solver.passModel(to_highs_lp(cost, A, row_lower, row_upper, col_lower, col_upper))
     solver.run()
     status = solver.getModelStatus()
-    if status == highspy.HighsModelStatus.kOptimal:
+    named = verdict(status, zero_cost=not np.any(cost))
+    if named == "optimal":
         return LpSolution("optimal", np.array(solver.getSolution().col_value), solver.getInfo().objective_function_value)
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return LpSolution("infeasible", None, None)
-    if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
-        # With a zero objective nothing can be unbounded: the model is infeasible.
-        return LpSolution("infeasible" if not np.any(cost) else "infeasible_or_unbounded", None, None)
-    if status == highspy.HighsModelStatus.kUnbounded:
-        return LpSolution("unbounded", None, None)
-    return LpSolution(solver.modelStatusToString(status), None, None)
+    if named == "undecided":
+        return LpSolution(solver.modelStatusToString(status), None, None)
+    return LpSolution(named, None, None)

@@ -7,16 +7,21 @@ propose is decided by an LP.
 
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 
 
 def fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int, restarts: int,
-              iterations: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              iterations: int, rng: np.random.Generator,
+              deadline: float = math.inf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Levenberg-Marquardt fits of sum_j v_j relu(u_j . x~) [+ affine] to y from random starts.
 
     v_j = +-1 at random (the scale lives in u_j); each start puts hyperplane j through a random
     data point. Returns the pre-activations (R, N, width), the signs (R, width) and the squared
-    residuals (R,) of every start. Only used to order the search: its answers are re-decided by LP.
+    residuals (R,) of every start, after ``iterations`` steps or at ``deadline`` (time.monotonic()),
+    whichever comes first. Only used to order the search: its answers are re-decided by LP.
     """
     n, size = X_tilde.shape
     f = affine.shape[1]
@@ -37,6 +42,8 @@ def fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int
     loss = (res ** 2).sum(axis=1)
     damping = np.full(restarts, 1e-2)
     for _ in range(iterations):
+        if time.monotonic() > deadline:
+            break
         active = (pre > 0) * signs[:, None, :]
         J = (active[:, :, :, None] * X_tilde[None, :, None, :]).reshape(restarts, n, width * size)
         J = np.concatenate([J, np.broadcast_to(affine, (restarts, n, f))], axis=2)

@@ -31,6 +31,7 @@ from sparsest.core.dataset import Dataset
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
 from sparsest.exact.highs import quiet_highs
+from sparsest.exact.problem import check_box
 from sparsest.core.network import Network
 from sparsest.core.recheck import Recheck, recheck
 
@@ -161,8 +162,7 @@ def _lp_value(network: Network, p: float, count_bias: bool) -> float:
 def _prepare(dataset: Dataset, dictionary: BlockDictionary | None, box: float | None) -> BlockDictionary:
     if not isinstance(dataset, Dataset):
         raise SparsestError("the convex solvers need a sparsest Dataset (see sparsest.load_dataset)")
-    if box is not None and (isinstance(box, bool) or not np.isfinite(box) or box <= 0):
-        raise SparsestError(f"box R must be a positive number, got {box!r}")
+    check_box(box)
     if dictionary is None:
         return BlockDictionary(dataset)
     if dictionary.dataset is not dataset and not (
