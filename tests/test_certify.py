@@ -164,3 +164,18 @@ def test_bad_options_raise_one_line_errors():
         assert "\n" not in str(info.value)
     with pytest.raises(SparsestError):
         certify({"X": [1, 2], "y": [1, 2]})
+
+
+def test_a_bound_above_the_rechecked_witness_is_never_reported_optimal():
+    """settle: lower > upper is a contradiction between an exact-interpolation bound and a count at
+    tolerance; the verdict is 'unverified', never 'optimal' or 'time_limit'."""
+    from sparsest.exact.problem import settle
+
+    for status in ("optimal", "time_limit", "undecided"):
+        notes = []
+        verdict, lower = settle(status, 4, 3, notes)
+        assert verdict == "unverified" and lower == 3
+        assert any("contradiction" in n for n in notes)
+    notes = []
+    assert settle("time_limit", 3, 3, notes) == ("optimal", 3) and not notes
+    assert settle("time_limit", 2, 3, []) == ("time_limit", 2)

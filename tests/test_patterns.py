@@ -1,5 +1,6 @@
 """Exact activation sets (SPEC 3): counts, completeness, realizability, the fast path vs the LP path."""
 
+import math
 from fractions import Fraction
 from itertools import combinations
 
@@ -213,3 +214,23 @@ def test_one_d_with_skip_keeps_exactly_the_right_facing_sets():
     expected = {tuple(bool(v) for v in x > t) for t in order[:-1]}
     assert _as_set(sets) == expected
     assert anchor_point(ds) == int(np.argmin(x))
+
+
+def test_an_undecided_cell_lp_stops_the_enumeration_instead_of_dropping_the_cell(monkeypatch):
+    """A cell is dropped only when HiGHS proves it empty: an undecided LP must not shrink the list."""
+    from sparsest.exact import patterns
+    from sparsest.exact.highs import LpSolution
+
+    X_tilde = np.hstack([np.random.default_rng(3).uniform(-1, 1, (6, 2)), np.ones((6, 1))])
+    complete = patterns._cells_incremental_lp(X_tilde)
+    calls = []
+
+    def undecided(*args, **options):
+        calls.append(options)
+        return LpSolution("Iteration limit reached", None, None)
+
+    monkeypatch.setattr(patterns, "solve_lp", undecided)
+    with pytest.raises(SparsestError, match="did not decide"):
+        patterns._cells_incremental_lp(X_tilde)
+    assert calls == [{}, {"presolve": "off"}]  # retried once before giving up
+    assert len(complete) == 2 * sum(math.comb(5, k) for k in range(3))  # general position: the full count

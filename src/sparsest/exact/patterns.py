@@ -254,11 +254,20 @@ def _cells_incremental_lp(X_tilde: np.ndarray) -> np.ndarray:
 
 
 def _interior_point(X_tilde: np.ndarray, signs: np.ndarray) -> np.ndarray | None:
-    """A point u with sigma_i x~_i . u >= 1 for all rows, or None when there is none."""
+    """A point u with sigma_i x~_i . u >= 1 for all rows, or None when HiGHS proves there is none.
+
+    A cell is dropped only on an explicit "infeasible" verdict: an LP HiGHS does not decide is
+    retried once without presolve, and if still undecided the enumeration stops with an error
+    (a missed cell would void every certificate built on the enumeration, docs/math.md §3.1)."""
     sigma = np.where(signs, 1.0, -1.0)
     n, width = X_tilde.shape
-    result = solve_lp(
-        np.zeros(width), sigma[:, None] * X_tilde, np.ones(n), np.full(n, INF),
-        np.full(width, -INF), np.full(width, INF),
-    )
-    return result.x if result.status == "optimal" else None
+    problem = (np.zeros(width), sigma[:, None] * X_tilde, np.ones(n), np.full(n, INF),
+               np.full(width, -INF), np.full(width, INF))
+    for options in ({}, {"presolve": "off"}):
+        result = solve_lp(*problem, **options)
+        if result.status == "optimal":
+            return result.x
+        if result.status == "infeasible":
+            return None
+    raise SparsestError(f"activation-set enumeration: HiGHS did not decide whether a candidate cell exists "
+                        f"(status: {result.status}), so the set of cells cannot be certified complete")

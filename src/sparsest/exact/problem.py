@@ -33,14 +33,18 @@ def settle(status: str, lower: int | None, upper: int | None, notes: list[str]) 
     """The honest (status, lower bound) from an engine's status, its proven lower bound and the
     re-checked count ``upper`` of its network (None: no interpolating network); notes are appended.
 
-    "infeasible" has no lower bound; a lower bound above a re-checked count is lowered to it;
+    "infeasible" has no lower bound; a lower bound above a re-checked count is a contradiction:
+    "unverified", with the lower bound shown at that count;
     "optimal" needs lower == upper (else "unverified"); "time_limit" or "undecided" with
     lower == upper is "optimal"; "undecided" otherwise is "unverified"."""
     if status == "infeasible":
         return status, None
     if upper is not None and lower is not None and lower > upper:
-        notes.append(f"the bound {lower} exceeded a re-checked witness of {upper}; bound lowered to it")
-        lower = upper
+        # The bound is for exact interpolation (LP verdicts), the witness is counted at tolerances:
+        # when they contradict, neither is trusted as a proof of optimality.
+        notes.append(f"the proven bound {lower} exceeds the re-checked witness of {upper}: a numerical "
+                     f"contradiction, so no optimality is claimed")
+        return "unverified", upper
     if status == "optimal" and (upper is None or lower != upper):
         notes.append("the engine reported optimal, but its bound does not meet a re-checked count")
         return "unverified", lower
