@@ -272,6 +272,41 @@ def test_a_sweep_runs_every_planned_run_in_order_and_judges_it(sequential):
     assert proven_optimum(sequential.instances[1].exact) == 2  # square_corners_2d, 2 by hand
 
 
+def test_records_agree_with_the_json_they_write(sequential):
+    """Each record's typed fields are what its JSON object says (networks: the same weights)."""
+    for inst in sequential.instances:
+        data = inst.exact.to_json()
+        assert (inst.exact.status, inst.exact.lower_bound, inst.exact.upper_bound, inst.exact.neurons) == \
+            (data["status"], data["lower_bound"], data["upper_bound"], data["neurons"])
+        assert Network.from_json(data["network"]).to_json() == inst.exact.network.to_json()
+        for run in inst.runs:
+            data = run.to_json()
+            assert (run.method, run.p, run.seed, run.hit, run.hit_polished) == \
+                (data["method"], data["p"], data["seed"], data["hit"], data["hit_polished"])
+            assert (run.trained.interpolates, run.trained.neurons, run.trained.parameters, run.max_abs_residual) == \
+                (data["interpolates"], data["neurons"], data["parameters"], data["max_abs_residual"])
+            assert run.trained.max_path_weight == max_path_weight(Network.from_json(data["network"]))
+            if run.polished is None:
+                assert data["polished"] is None
+            else:
+                polished = data["polished"]
+                assert (run.polished.interpolates, run.polished.neurons, run.polished.parameters) == \
+                    (polished["interpolates"], polished["neurons"], polished["parameters"])
+                assert (run.polished.network is None) == (polished["network"] is None)
+
+
+def test_a_sweep_and_its_report_never_parse_a_network_back_from_json(monkeypatch, tmp_path):
+    def parsed(*args):
+        raise AssertionError("Network.from_json called")
+
+    monkeypatch.setattr(Network, "from_json", classmethod(parsed))
+    dataset = load_dataset(INSTANCES / "square_corners_2d.json")  # d = 2: the lines figure draws every network
+    result = compare([dataset], methods=["none", "convex-l1"], seeds=1, backend="sequential", time_limit=10.0,
+                     train_options={"steps": 100, "width": 4})
+    files = write_report(result, tmp_path)
+    assert files.report.exists() and len(files.figures) == 3
+
+
 def _assert_never_below_the_bound(run, exact):
     """An interpolating network (trained or polished) can never beat a proven lower bound."""
     for stage in ("trained", "polished"):
