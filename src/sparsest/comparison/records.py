@@ -58,7 +58,7 @@ class Outcome:
         return max_path_weight(self.network)
 
     @classmethod
-    def of_polish(cls, polish: "Polish") -> "Outcome":
+    def of_polish(cls, polish: Polish) -> Outcome:
         """The outcome of an exact LP polish (sparsest.training.extract.polish): its re-check, or a
         non-interpolating outcome without counts when the LP was infeasible."""
         check = polish.check
@@ -108,10 +108,10 @@ class RunRecord:
     error: str | None = None
     hit: bool | None = None
     hit_polished: bool | None = None
-    result: "TrainResult | ConvexResult | None" = field(default=None, repr=False)
+    result: TrainResult | ConvexResult | None = field(default=None, repr=False)
 
     @classmethod
-    def of_training(cls, result: "TrainResult", p: float | None) -> "RunRecord":
+    def of_training(cls, result: TrainResult, p: float | None) -> RunRecord:
         """The record of an LpTrainer run; ``p`` is the sweep's (None for a method without p: the
         trainer reports its own default p even when its method ignores it)."""
         return cls(
@@ -124,7 +124,7 @@ class RunRecord:
             history=tuple(result.history), result=result)
 
     @classmethod
-    def of_convex(cls, result: "ConvexResult", instance: str, p: float | None, seed: int | None) -> "RunRecord":
+    def of_convex(cls, result: ConvexResult, instance: str, p: float | None, seed: int | None) -> RunRecord:
         """The record of a convex solve on the block dictionary (never polished: it is already exact)."""
         check = result.check
         trained = Outcome(bool(check and check.interpolates), None if check is None else check.neurons,
@@ -135,7 +135,7 @@ class RunRecord:
 
     @classmethod
     def failed(cls, instance: str, method: str, p: float | None, seed: int | None, error: str,
-               seconds: float) -> "RunRecord":
+               seconds: float) -> RunRecord:
         """A task that raised ``error``: no network, does not interpolate (a failure, docs/math.md §5)."""
         return cls(instance=instance, method=method, p=p, seed=seed, trained=Outcome(False, None, None),
                    seconds=seconds, fit="error", error=error)
@@ -189,14 +189,14 @@ class ExactRecord:
     seconds: float = 0.0
     assumptions: dict | None = None
     error: str | None = None
-    certificate: "Certificate | None" = field(default=None, repr=False)
+    certificate: Certificate | None = field(default=None, repr=False)
 
     def count(self, objective: str) -> int | None:
         """The certified network's count that ``objective`` names ("neurons" or "parameters")."""
         return self.neurons if objective == "neurons" else self.parameters
 
     @classmethod
-    def of_certificate(cls, certificate: "Certificate") -> "ExactRecord":
+    def of_certificate(cls, certificate: Certificate) -> ExactRecord:
         return cls(
             instance=certificate.instance, objective=certificate.objective, status=certificate.status,
             lower_bound=certificate.lower_bound, upper_bound=certificate.upper_bound,
@@ -205,7 +205,7 @@ class ExactRecord:
             assumptions=certificate.assumptions, certificate=certificate)
 
     @classmethod
-    def failed(cls, instance: str, objective: str, box: float | None, error: str, seconds: float) -> "ExactRecord":
+    def failed(cls, instance: str, objective: str, box: float | None, error: str, seconds: float) -> ExactRecord:
         """A certifier that raised ``error``: status "error", no bound."""
         return cls(instance=instance, objective=objective, status="error", box=box, seconds=seconds, error=error)
 
