@@ -30,6 +30,7 @@ from sparsest.exact.certify import certify  # noqa: E402
 from sparsest.comparison.compare import compare, group_label, proven_optimum  # noqa: E402
 from sparsest.core.dataset import Dataset, load_dataset  # noqa: E402
 from sparsest.files import write_atomic  # noqa: E402
+from sparsest.comparison.records import ExactRecord  # noqa: E402
 from sparsest.comparison.report import exact_sentence, write_report  # noqa: E402
 
 MULTIVARIATE_SEED = 2024
@@ -101,8 +102,9 @@ def main(argv=None) -> int:
     multi_result = compare([multi], objective="neurons",
                            train_options={**base, "width": 100, "lam": 5e-3, "count_bias": True}, **common)
     # parameters as the paper penalised them (path weights and biases), and as it counted them (path weights)
-    multi_parameters = {count_bias: certify(multi, objective="parameters", count_bias=count_bias,
-                                            time_limit=args.time_limit).to_json()
+    multi_parameters = {count_bias: ExactRecord.of_certificate(certify(multi, objective="parameters",
+                                                                       count_bias=count_bias,
+                                                                       time_limit=args.time_limit))
                         for count_bias in (True, False)}
     one_files = write_report(one_result, out / "one_d")
     multi_files = write_report(multi_result, out / "multivariate")
@@ -140,9 +142,9 @@ def _counts(row) -> str:
 def _raw(runs, with_biases: bool) -> str:
     """The trained networks counted before merging, as the paper counts them (active neurons and
     nonzero parameters), whether or not they interpolate, with the fit they reached."""
-    neurons = [r["neurons_raw"] for r in runs]
-    params = [r["parameters_raw"] for r in runs]
-    residual = float(np.median([r["max_abs_residual"] for r in runs]))
+    neurons = [r.neurons_raw for r in runs]
+    params = [r.parameters_raw for r in runs]
+    residual = float(np.median([r.max_abs_residual for r in runs]))
     what = "parameters (path weights + biases)" if with_biases else "path weights"
     return (f"neurons {'/'.join(map(str, neurons))}, {what} {'/'.join(map(str, params))} "
             f"(median max residual {residual:.1e})")
@@ -155,7 +157,7 @@ def _table(result, paper: dict, with_biases: bool) -> list[str]:
              "|---|---|---|---|---|"]
     labels = list(dict.fromkeys(group_label(r.method, r.p) for r in inst.summary))
     for label in labels:
-        runs = [r for r in inst.runs if group_label(r["method"], r["p"]) == label]
+        runs = [r for r in inst.runs if group_label(r.method, r.p) == label]
         lines.append(f"| {label} | {paper.get(label, 'not run')} | {_raw(runs, with_biases)} "
                      f"| {_counts(_row(inst.summary, label, 'trained'))} "
                      f"| {_counts(_row(inst.summary, label, 'polished'))} |")
@@ -167,12 +169,12 @@ def _run_lines(result) -> list[str]:
     lines = ["| method | seed | trained: fit | max residual | neurons | params | polished neurons | params | steps | stopped |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in inst.runs:
-        pol = r.get("polished") or {}
-        fit = r.get("fit", "yes" if r["interpolates"] else "no")
-        lines.append(f"| {group_label(r['method'], r['p'])} | {r['seed']} | {fit} | {r['max_abs_residual']:.2g} | "
-                     f"{r['neurons']} | {r['parameters']} | "
-                     f"{pol.get('neurons') if pol.get('interpolates') else 'infeasible' if pol else '-'} | "
-                     f"{pol.get('parameters') if pol.get('interpolates') else '-'} | {r['steps']} | {r.get('stopped', '')} |")
+        pol = r.polished
+        fit = r.fit or ("yes" if r.trained.interpolates else "no")
+        lines.append(f"| {group_label(r.method, r.p)} | {r.seed} | {fit} | {r.max_abs_residual:.2g} | "
+                     f"{r.trained.neurons} | {r.trained.parameters} | "
+                     f"{pol.neurons if pol and pol.interpolates else 'infeasible' if pol else '-'} | "
+                     f"{pol.parameters if pol and pol.interpolates else '-'} | {r.steps} | {r.stopped or ''} |")
     return lines
 
 
@@ -228,8 +230,8 @@ def render(args, one_result, multi_result, multi_parameters, figures, out, secon
         if proven_optimum(exact) is None:
             lines.append(f"- The {label} certificate did not close its gap within {args.time_limit:g} s: only the "
                          "bounds above are proven.")
-        if exact.get("assumptions"):
-            lines.append(f"- Assumptions of the {label} certificate: {json.dumps(exact['assumptions'])}.")
+        if exact.assumptions:
+            lines.append(f"- Assumptions of the {label} certificate: {json.dumps(exact.assumptions)}.")
     lines += [
         "",
         *_table(multi_result, PAPER_MULTI, with_biases=True),

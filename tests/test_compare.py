@@ -3,6 +3,7 @@ re-computation on many seeded random run sets), option checks, and the command l
 
 import json
 import statistics
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,13 +17,14 @@ from sparsest.comparison.compare import (
     check_options,
     compare,
     is_hit,
-    max_path_weight,
     plan_runs,
     proven_optimum,
     stage_outcome,
     summarize,
 )
+from sparsest.comparison.records import ExactRecord, Outcome, RunRecord, max_path_weight
 from sparsest.core.dataset import Dataset, load_dataset
+from sparsest.core.network import Network
 from sparsest.exact.closed_form import min_knots
 from sparsest.errors import SparsestError
 from sparsest.comparison.report import write_report
@@ -30,13 +32,13 @@ from sparsest.comparison.report import write_report
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 
 
-def _run(method, p, seed, neurons, parameters, interpolates, seconds=1.0):
-    return {"method": method, "p": p, "seed": seed, "neurons": neurons, "parameters": parameters,
-            "interpolates": interpolates, "seconds": seconds}
+def _run(method, p, seed, neurons, parameters, interpolates, seconds=1.0, network=None):
+    return RunRecord("hand-made", method, p, seed, Outcome(interpolates, neurons, parameters, network),
+                     seconds=seconds)
 
 
 def _exact(lower, upper, status="optimal", objective="neurons"):
-    return {"objective": objective, "status": status, "lower_bound": lower, "upper_bound": upper}
+    return ExactRecord("hand-made", objective, status, lower_bound=lower, upper_bound=upper)
 
 
 # ---------------------------------------------------------------------- summary
@@ -75,8 +77,8 @@ def test_a_group_without_any_fit_has_no_counts():
 
 def test_polished_stage_is_summarised_after_the_trained_one():
     runs = [_run("lp", 0.4, 0, 6, 6, False), _run("lp", 0.4, 1, 5, 5, True), _run("none", None, 0, 9, 9, False)]
-    runs[0]["polished"] = {"interpolates": True, "neurons": 3, "parameters": 3}
-    runs[1]["polished"] = {"interpolates": False, "neurons": None, "parameters": None}
+    runs[0] = replace(runs[0], polished=Outcome(True, 3, 3))
+    runs[1] = replace(runs[1], polished=Outcome(False, None, None))
     rows = summarize(runs, _exact(3, 3))
     assert [(r.method, r.stage) for r in rows] == [("lp", "trained"), ("lp", "polished"), ("none", "trained")]
     trained, polished = rows[0], rows[1]
@@ -87,18 +89,15 @@ def test_polished_stage_is_summarised_after_the_trained_one():
 
 
 def test_box_judgement_reads_the_path_weights_of_any_network_even_an_empty_one():
-    from sparsest.core.network import Network
-
     net = Network([2.0, -1.0], [[0.5, -3.0], [1.0, 0.25]], [0.0, 1.0])
-    assert max_path_weight(net.to_json()) == 6.0
-    assert max_path_weight(Network([], np.zeros((0, 2)), []).to_json()) == 0.0
+    assert max_path_weight(net) == 6.0
+    assert max_path_weight(Network([], np.zeros((0, 2)), [])) == 0.0
     assert max_path_weight(None) is None
-    run = _run("lp", 0.4, 0, 1, 2, True)
-    run["network"] = net.to_json()
-    exact = dict(_exact(3, 3), box=5.0)
+    run = _run("lp", 0.4, 0, 1, 2, True, network=net)
+    exact = replace(_exact(3, 3), box=5.0)
     (row,) = summarize([run], exact)  # 1 neuron < 3, but outside the box: not a contradiction
     assert (row.below_bound, row.outside_box) == (0, 1)
-    (row,) = summarize([run], dict(exact, box=6.0))
+    (row,) = summarize([run], replace(exact, box=6.0))
     assert (row.below_bound, row.outside_box) == (1, 0)
 
 
@@ -129,14 +128,14 @@ def test_summary_agrees_with_a_plain_recomputation_on_random_runs():
                              bool(rng.random() < 0.6), float(rng.uniform(0, 3))))
         lower = int(rng.integers(1, 5))
         exact = _exact(lower, lower + int(rng.integers(0, 2)))
-        optimum = exact["upper_bound"] if exact["lower_bound"] == exact["upper_bound"] else None
+        optimum = exact.upper_bound if exact.lower_bound == exact.upper_bound else None
         rows = summarize(runs, exact)
-        expected_order = list(dict.fromkeys((r["method"], r["p"]) for r in runs))
+        expected_order = list(dict.fromkeys((r.method, r.p) for r in runs))
         assert [(row.method, row.p) for row in rows] == expected_order
         for row in rows:
-            mine = [r for r in runs if (r["method"], r["p"]) == (row.method, row.p)]
-            fit = [r for r in mine if r["interpolates"]]
-            neurons = np.array([r["neurons"] for r in fit])
+            mine = [r for r in runs if (r.method, r.p) == (row.method, row.p)]
+            fit = [r for r in mine if r.trained.interpolates]
+            neurons = np.array([r.trained.neurons for r in fit])
             assert row.runs == len(mine) and row.interpolating == len(fit)
             if optimum is None:
                 assert row.hit_rate is None
@@ -145,10 +144,10 @@ def test_summary_agrees_with_a_plain_recomputation_on_random_runs():
             assert row.below_bound == np.sum(neurons < lower)
             if fit:
                 assert row.median_neurons == np.median(neurons) and row.best_neurons == neurons.min()
-                assert row.median_parameters == np.median([r["parameters"] for r in fit])
+                assert row.median_parameters == np.median([r.trained.parameters for r in fit])
             else:
                 assert row.median_neurons is None
-            assert row.median_seconds == pytest.approx(statistics.median(r["seconds"] for r in mine))
+            assert row.median_seconds == pytest.approx(statistics.median(r.seconds for r in mine))
 
 
 # ---------------------------------------------------------------------- plan and options
@@ -262,23 +261,58 @@ def test_results_do_not_depend_on_jobs_or_backend(tiny_datasets, sequential):
 
 def test_a_sweep_runs_every_planned_run_in_order_and_judges_it(sequential):
     for inst in sequential.instances:
-        assert [(r["method"], r["p"], r["seed"]) for r in inst.runs] == \
+        assert [(r.method, r.p, r.seed) for r in inst.runs] == \
             [("lp", 0.4, 0), ("none", None, 0), ("convex-reweighted", 0.4, None)]
         optimum = proven_optimum(inst.exact)
         for run in inst.runs:
-            assert run["hit"] == (None if optimum is None else run["interpolates"] and run["neurons"] == optimum)
+            assert run.hit == (None if optimum is None else run.trained.interpolates and run.trained.neurons == optimum)
             _assert_never_below_the_bound(run, inst.exact)
         assert inst.summary == summarize(inst.runs, inst.exact)
     assert proven_optimum(sequential.instances[0].exact) == 3  # peak_plateau with the skip term (SPEC 4)
     assert proven_optimum(sequential.instances[1].exact) == 2  # square_corners_2d, 2 by hand
 
 
+def test_records_agree_with_the_json_they_write(sequential):
+    """Each record's typed fields are what its JSON object says (networks: the same weights)."""
+    for inst in sequential.instances:
+        data = inst.exact.to_json()
+        assert (inst.exact.status, inst.exact.lower_bound, inst.exact.upper_bound, inst.exact.neurons) == \
+            (data["status"], data["lower_bound"], data["upper_bound"], data["neurons"])
+        assert Network.from_json(data["network"]).to_json() == inst.exact.network.to_json()
+        for run in inst.runs:
+            data = run.to_json()
+            assert (run.method, run.p, run.seed, run.hit, run.hit_polished) == \
+                (data["method"], data["p"], data["seed"], data["hit"], data["hit_polished"])
+            assert (run.trained.interpolates, run.trained.neurons, run.trained.parameters, run.max_abs_residual) == \
+                (data["interpolates"], data["neurons"], data["parameters"], data["max_abs_residual"])
+            assert run.trained.max_path_weight == max_path_weight(Network.from_json(data["network"]))
+            if run.polished is None:
+                assert data["polished"] is None
+            else:
+                polished = data["polished"]
+                assert (run.polished.interpolates, run.polished.neurons, run.polished.parameters) == \
+                    (polished["interpolates"], polished["neurons"], polished["parameters"])
+                assert (run.polished.network is None) == (polished["network"] is None)
+
+
+def test_a_sweep_and_its_report_never_parse_a_network_back_from_json(monkeypatch, tmp_path):
+    def parsed(*args):
+        raise AssertionError("Network.from_json called")
+
+    monkeypatch.setattr(Network, "from_json", classmethod(parsed))
+    dataset = load_dataset(INSTANCES / "square_corners_2d.json")  # d = 2: the lines figure draws every network
+    result = compare([dataset], methods=["none", "convex-l1"], seeds=1, backend="sequential", time_limit=10.0,
+                     train_options={"steps": 100, "width": 4})
+    files = write_report(result, tmp_path)
+    assert files.report.exists() and len(files.figures) == 3
+
+
 def _assert_never_below_the_bound(run, exact):
     """An interpolating network (trained or polished) can never beat a proven lower bound."""
     for stage in ("trained", "polished"):
         outcome = stage_outcome(run, stage)
-        if outcome is not None and outcome["interpolates"]:
-            assert outcome[exact["objective"]] >= exact["lower_bound"], (stage, run["method"], run["seed"])
+        if outcome is not None and outcome.interpolates:
+            assert outcome.count(exact.objective) >= exact.lower_bound, (stage, run.method, run.seed)
 
 
 def test_training_and_polish_never_beat_the_certificate_on_random_instances():
@@ -298,7 +332,7 @@ def test_training_and_polish_never_beat_the_certificate_on_random_instances():
         for run in inst.runs:
             _assert_never_below_the_bound(run, inst.exact)
             polished = stage_outcome(run, "polished")
-            polished_fits += bool(polished and polished["interpolates"])
+            polished_fits += bool(polished and polished.interpolates)
     assert polished_fits >= 4  # the check above is not vacuous
 
 
@@ -332,8 +366,8 @@ def test_a_method_that_crashes_on_one_run_is_a_recorded_failure_not_a_lost_sweep
     result = compare([dataset], methods=["convex-l1", "none"], seeds=1, backend="sequential",
                      train_options={"steps": 100, "width": 4})
     failed, trained = result.instances[0].runs
-    assert failed["error"] == "MemoryError: cannot allocate 81 GiB" and failed["interpolates"] is False
-    assert failed["hit"] is False and "error" not in trained
+    assert failed.error == "MemoryError: cannot allocate 81 GiB" and failed.trained.interpolates is False
+    assert failed.hit is False and "error" not in trained.to_json()
     row = result.instances[0].summary[0]
     assert (row.method, row.interpolating, row.median_neurons) == ("convex-l1", 0, None)
     text = write_report(result, tmp_path).report.read_text()

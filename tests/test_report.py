@@ -8,12 +8,14 @@ import math
 import os
 import stat
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 import sparsest.comparison.report as report_module
-from sparsest.comparison.compare import Comparison, InstanceComparison, is_hit, summarize
+from sparsest.comparison.compare import Comparison, InstanceComparison, judge, summarize
+from sparsest.comparison.records import ExactRecord, Outcome, RunRecord
 from sparsest.core.dataset import Dataset
 from sparsest.errors import SparsestError
 from sparsest.core.network import Network
@@ -25,37 +27,32 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def _outcome(dataset, network):
     residual = float(np.max(np.abs(network(dataset.X) - dataset.y)))
-    return {"interpolates": residual <= dataset.interpolation_tol, "max_abs_residual": residual,
-            "neurons": network.count_neurons(dataset.X, dataset.count_tol),
-            "parameters": network.count_parameters(dataset.X, dataset.count_tol), "network": network.to_json()}
+    return Outcome(bool(residual <= dataset.interpolation_tol), network.count_neurons(dataset.X, dataset.count_tol),
+                   network.count_parameters(dataset.X, dataset.count_tol), network)
 
 
 def _run(dataset, network, method, p, seed, seconds=0.5, history=True, polished=None):
     residual = float(np.max(np.abs(network(dataset.X) - dataset.y)))
-    return {
-        "method": method, "p": p, "seed": seed,
-        "neurons": network.count_neurons(dataset.X, dataset.count_tol), "neurons_raw": network.width,
-        "parameters": network.count_parameters(dataset.X, dataset.count_tol),
-        "interpolates": residual <= dataset.interpolation_tol, "max_abs_residual": residual,
-        "steps": 40, "seconds": seconds, "network": network.to_json(),
-        "polished": None if polished is None else _outcome(dataset, polished),
-        "history": [{"step": s, "lambda": 0.01, "mse": 1.0 / (1 + s), "max_abs_residual": 1.0 / (1 + s),
-                     "neurons_raw": max(1, 12 - s // 5), "neurons": max(1, 9 - s // 5)}
-                    for s in range(0, 41, 5)] if history else [],
-    }
+    return RunRecord(
+        dataset.name, method, p, seed, _outcome(dataset, network),
+        polished=None if polished is None else _outcome(dataset, polished),
+        max_abs_residual=residual, seconds=seconds, neurons_raw=network.width, steps=40,
+        history=tuple({"step": s, "lambda": 0.01, "mse": 1.0 / (1 + s), "max_abs_residual": 1.0 / (1 + s),
+                       "neurons_raw": max(1, 12 - s // 5), "neurons": max(1, 9 - s // 5)}
+                      for s in range(0, 41, 5)) if history else (),
+    )
 
 
 def _instance(dataset, exact, runs):
-    runs = tuple(dict(r, hit=is_hit(r, exact), hit_polished=is_hit(r, exact, "polished")) for r in runs)
+    runs = tuple(judge(r, exact) for r in runs)
     return InstanceComparison(dataset.name, dataset, exact, runs, summarize(runs, exact))
 
 
 def _exact(dataset, network, *, lower, upper, status="optimal"):
-    return {"instance": dataset.name, "n_points": dataset.n_points, "dim": dataset.dim, "objective": "neurons",
-            "method": "hand-made", "status": status, "neurons": network.count_neurons(dataset.X, dataset.count_tol),
-            "parameters": network.count_parameters(dataset.X, dataset.count_tol), "lower_bound": lower,
-            "upper_bound": upper, "max_abs_residual": 0.0, "seconds": 0.1, "assumptions": {"box": None},
-            "network": network.to_json()}
+    return ExactRecord(dataset.name, "neurons", status, method="hand-made",
+                       neurons=network.count_neurons(dataset.X, dataset.count_tol),
+                       parameters=network.count_parameters(dataset.X, dataset.count_tol), lower_bound=lower,
+                       upper_bound=upper, seconds=0.1, assumptions={"box": None}, network=network)
 
 
 def _comparison(seed=0):
@@ -98,18 +95,18 @@ def test_csv_has_one_row_per_run_with_the_expected_columns():
     assert len(rows) == len(runs) == 7
     assert tuple(rows[0]) == CSV_COLUMNS
     for row, (name, run) in zip(rows, runs):
-        assert row["instance"] == name and row["method"] == run["method"]
-        assert row["p"] == ("" if run["p"] is None else str(run["p"]))
-        assert int(row["neurons"]) == run["neurons"] and int(row["parameters"]) == run["parameters"]
-        assert row["interpolates"] == str(run["interpolates"])
-        assert row["hit"] == ("" if run["hit"] is None else str(run["hit"]))
-        if run["polished"]:
-            assert int(row["polished_neurons"]) == run["polished"]["neurons"]
-            assert row["polished_interpolates"] == str(run["polished"]["interpolates"])
-            assert row["hit_polished"] == str(run["hit_polished"])
+        assert row["instance"] == name and row["method"] == run.method
+        assert row["p"] == ("" if run.p is None else str(run.p))
+        assert int(row["neurons"]) == run.trained.neurons and int(row["parameters"]) == run.trained.parameters
+        assert row["interpolates"] == str(run.trained.interpolates)
+        assert row["hit"] == ("" if run.hit is None else str(run.hit))
+        if run.polished:
+            assert int(row["polished_neurons"]) == run.polished.neurons
+            assert row["polished_interpolates"] == str(run.polished.interpolates)
+            assert row["hit_polished"] == str(run.hit_polished)
         else:
             assert row["polished_neurons"] == row["polished_interpolates"] == row["hit_polished"] == ""
-        assert float(row["seconds"]) == run["seconds"]
+        assert float(row["seconds"]) == run.seconds
 
 
 def test_json_round_trips_and_writes_non_finite_numbers_as_null():
@@ -125,8 +122,10 @@ def test_json_round_trips_and_writes_non_finite_numbers_as_null():
             list(dict.fromkeys((r["method"], r["p"]) for r in inst["runs"]))
         assert len(inst["summary"]) == len(groups) + len(polished)
     broken = _comparison()
-    broken.instances[0].runs[0]["max_abs_residual"] = math.inf
-    broken.instances[0].runs[1]["history"][0]["mse"] = math.nan
+    first = broken.instances[0]
+    first.runs[1].history[0]["mse"] = math.nan
+    runs = (replace(first.runs[0], max_abs_residual=math.inf),) + first.runs[1:]
+    broken = Comparison((replace(first, runs=runs),) + broken.instances[1:], broken.settings)
     data = json.loads(results_json(broken))
     assert data["instances"][0]["runs"][0]["max_abs_residual"] is None
     assert data["instances"][0]["runs"][1]["history"][0]["mse"] is None
@@ -218,7 +217,7 @@ def test_text_summary_states_bounds_and_failures():
 
 def test_polish_rows_show_the_polish_time_not_the_training_time():
     comparison = _comparison()
-    runs = [dict(r, polish_seconds=0.25) for r in comparison.instances[0].runs]
+    runs = [replace(r, polish_seconds=0.25) for r in comparison.instances[0].runs]
     exact = comparison.instances[0].exact
     rows = {(row.method, row.stage): row for row in summarize(runs, exact)}
     assert rows[("lp", "trained")].median_seconds == 0.5 and rows[("lp", "polished")].median_seconds == 0.25

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sparsest.cli.main import load_instance
 from sparsest.comparison.compare import DEFAULT_METHODS, DEFAULT_PS, METHODS, OBJECTIVES, compare
-from sparsest.core.dataset import load_dataset
 from sparsest.comparison.report import check_output_folder, results_json, text_summary, write_report
 
 
@@ -49,7 +49,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_output_folder(args.out)
-    datasets = [load_dataset(path) for path in args.files]
+    datasets = [load_instance(path) for path in args.files]  # notices go to stderr
     train_options = {key: getattr(args, key) for key in ("steps", "width", "lam", "schedule")
                      if getattr(args, key) is not None}
     if args.count_bias:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from sparsest.core.dataset import load_dataset
+from sparsest.cli.main import load_instance
 from sparsest.training.options import CONVEX_METHODS, SCHEDULES, TRAIN_METHODS
 
 
@@ -51,7 +51,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    dataset = load_dataset(args.file)
+    dataset = load_instance(args.file)  # notices go to stderr
     if args.skip is not None:
         dataset = dataset.with_options(skip=args.skip)
     if args.method in CONVEX_METHODS:

@@ -12,7 +12,9 @@ the training left) and polished (the exact LP on its support, when the trainer r
 
 Runs are independent tasks executed with joblib (``jobs``, ``backend``); every task is seeded and
 the results are kept in the order of the plan, so the numbers do not depend on ``jobs`` or on the
-backend (torch runs single-threaded in every task for the same reason).
+backend (torch runs single-threaded in every task for the same reason). Each task returns a typed
+record (``records.py``: :class:`RunRecord`, :class:`ExactRecord`); JSON is made only when a
+comparison is written (:meth:`Comparison.to_json`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
 import joblib
-import numpy as np
 
+from sparsest.comparison.records import ExactRecord, Outcome, RunRecord
 from sparsest.core.dataset import Dataset
 from sparsest.errors import SparsestError
 from sparsest.training.options import CONVEX_METHODS
@@ -107,20 +109,20 @@ class SummaryRow:
 
 @dataclass(frozen=True)
 class InstanceComparison:
-    """One instance: its data, the certificate's JSON (``exact``), the runs' JSON in plan order,
-    and the summary per (method, p)."""
+    """One instance: its data, its certificate (``exact``), its runs in plan order, and the
+    summary per (method, p)."""
 
     name: str
     dataset: Dataset
-    exact: dict
-    runs: tuple[dict, ...]
+    exact: ExactRecord
+    runs: tuple[RunRecord, ...]
     summary: tuple[SummaryRow, ...]
 
     def to_json(self) -> dict:
         return {
             "name": self.name,
-            "exact": self.exact,
-            "runs": list(self.runs),
+            "exact": self.exact.to_json(),
+            "runs": [run.to_json() for run in self.runs],
             "summary": [row.to_json() for row in self.summary],
         }
 
@@ -248,74 +250,58 @@ def group_label(method: str, p: float | None, stage: str = "trained") -> str:
 
 
 # ---------------------------------------------------------------------- summary
-def proven_optimum(exact: dict | None) -> int | None:
-    """The certified optimum of ``exact`` (a certificate's JSON), or None when its gap is open."""
-    if not exact or exact.get("status") != "optimal":
+def proven_optimum(exact: ExactRecord | None) -> int | None:
+    """The certified optimum of ``exact``, or None when its gap is open (or there is none)."""
+    if exact is None or exact.status != "optimal":
         return None
-    lower, upper = exact.get("lower_bound"), exact.get("upper_bound")
-    if lower is None or upper is None or lower != upper:
+    if exact.lower_bound is None or exact.upper_bound is None or exact.lower_bound != exact.upper_bound:
         return None
-    return int(upper)
+    return int(exact.upper_bound)
 
 
-def stage_outcome(run: dict, stage: str = "trained") -> dict | None:
-    """``{"interpolates", "neurons", "parameters", "max_path_weight"}`` of a run's trained network
-    (``"trained"``) or of the exact LP polish on its support (``"polished"``; None when the run
-    was not polished). ``max_path_weight`` = max_kj |v_k w_kj| of that network (None if none)."""
-    source = run if stage == "trained" else run.get("polished")
-    if source is None:
-        return None
-    return {"interpolates": bool(source.get("interpolates")), "neurons": source.get("neurons"),
-            "parameters": source.get("parameters"), "max_path_weight": max_path_weight(source.get("network"))}
+def stage_outcome(run: RunRecord, stage: str = "trained") -> Outcome | None:
+    """The run's trained network (``"trained"``) or the exact LP polish on its support
+    (``"polished"``; None when the run was not polished)."""
+    return run.trained if stage == "trained" else run.polished
 
 
-def max_path_weight(network: dict | None) -> float | None:
-    """max_kj |v_k w_kj| of a network's JSON (0 for no neuron, None for no network): what the box
-    ||v_k w_k||_inf <= R of SPEC 3 bounds."""
-    if not network:
-        return None
-    v = np.asarray(network["v"], dtype=float)
-    if v.size == 0:
-        return 0.0
-    W = np.asarray(network["W"], dtype=float).reshape(len(v), -1)
-    return float(np.max(np.abs(W * v[:, None])))
-
-
-def inside_box(outcome: dict, exact: dict | None) -> bool:
+def inside_box(outcome: Outcome, exact: ExactRecord | None) -> bool:
     """Whether a stage's network lies in the certificate's box R (True when there is no box):
     a certified bound only speaks about networks inside it."""
-    box = None if not exact else exact.get("box")
-    weight = outcome.get("max_path_weight")
+    box = None if exact is None else exact.box
+    weight = outcome.max_path_weight
     return box is None or weight is None or weight <= box * (1 + 1e-9)
 
 
-def is_hit(run: dict, exact: dict | None, stage: str = "trained") -> bool | None:
+def is_hit(run: RunRecord, exact: ExactRecord | None, stage: str = "trained") -> bool | None:
     """True when the run (at ``stage``) interpolates and its count of the certificate's objective
     equals the certified optimum; None when there is no proven optimum or no such stage."""
     optimum = proven_optimum(exact)
     outcome = stage_outcome(run, stage)
     if optimum is None or outcome is None:
         return None
-    return outcome["interpolates"] and outcome[exact["objective"]] == optimum
+    return outcome.interpolates and outcome.count(exact.objective) == optimum
+
+
+def judge(run: RunRecord, exact: ExactRecord | None) -> RunRecord:
+    """The run with ``hit`` and ``hit_polished`` judged against ``exact`` (:func:`is_hit`)."""
+    return replace(run, hit=is_hit(run, exact), hit_polished=is_hit(run, exact, "polished"))
 
 
 def _median(values: list[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
-def summarize(runs: Iterable[dict], exact: dict | None) -> tuple[SummaryRow, ...]:
+def summarize(runs: Iterable[RunRecord], exact: ExactRecord | None) -> tuple[SummaryRow, ...]:
     """One :class:`SummaryRow` per (method, p) and stage, groups in order of first appearance in
     ``runs``; the ``"polished"`` row follows the ``"trained"`` one when some run of the group has a
     polish.
 
-    ``runs`` are run JSON objects with at least ``method``, ``p``, ``interpolates``, ``neurons``,
-    ``parameters``, ``seconds`` and optionally ``polished`` (with its own ``interpolates``,
-    ``neurons``, ``parameters``); ``exact`` is the certificate's JSON (its ``objective``,
-    ``status``, ``lower_bound``, ``upper_bound``) or None.
+    ``exact`` is the certificate (its ``objective``, ``status``, bounds and ``box`` are read) or None.
     """
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple, list[RunRecord]] = {}
     for run in runs:
-        groups.setdefault((run["method"], run["p"]), []).append(run)
+        groups.setdefault((run.method, run.p), []).append(run)
     rows = []
     for (method, p), members in groups.items():
         rows.append(_summary_row(method, p, "trained", members, exact))
@@ -324,15 +310,16 @@ def summarize(runs: Iterable[dict], exact: dict | None) -> tuple[SummaryRow, ...
     return tuple(rows)
 
 
-def _summary_row(method: str, p: float | None, stage: str, members: list[dict], exact: dict | None) -> SummaryRow:
+def _summary_row(method: str, p: float | None, stage: str, members: list[RunRecord],
+                 exact: ExactRecord | None) -> SummaryRow:
     optimum = proven_optimum(exact)
-    lower = None if not exact else exact.get("lower_bound")
-    objective = None if not exact else exact.get("objective")
+    lower = None if exact is None else exact.lower_bound
+    objective = None if exact is None else exact.objective
     outcomes = [stage_outcome(r, stage) for r in members]
-    good = [o for o in outcomes if o is not None and o["interpolates"]]
-    hits = None if optimum is None else sum(1 for o in good if o[objective] == optimum)
+    good = [o for o in outcomes if o is not None and o.interpolates]
+    hits = None if optimum is None else sum(1 for o in good if o.count(objective) == optimum)
     below = 0 if lower is None or objective is None else \
-        sum(1 for o in good if o[objective] < lower and inside_box(o, exact))
+        sum(1 for o in good if o.count(objective) < lower and inside_box(o, exact))
     return SummaryRow(
         method=method,
         p=p,
@@ -344,34 +331,34 @@ def _summary_row(method: str, p: float | None, stage: str, members: list[dict], 
         hit_rate=None if hits is None else hits / len(members),
         below_bound=below,
         outside_box=sum(1 for o in good if not inside_box(o, exact)),
-        median_neurons=_median([o["neurons"] for o in good]),
-        best_neurons=min((o["neurons"] for o in good), default=None),
-        median_parameters=_median([o["parameters"] for o in good]),
-        best_parameters=min((o["parameters"] for o in good), default=None),
-        median_seconds=_median([r["seconds"] for r in members]) if stage == "trained"
-        else _median([r["polish_seconds"] for r in members if r.get("polish_seconds") is not None]),
+        median_neurons=_median([o.neurons for o in good]),
+        best_neurons=min((o.neurons for o in good), default=None),
+        median_parameters=_median([o.parameters for o in good]),
+        best_parameters=min((o.parameters for o in good), default=None),
+        median_seconds=_median([r.seconds for r in members]) if stage == "trained"
+        else _median([r.polish_seconds for r in members if r.polish_seconds is not None]),
     )
 
 
 # ---------------------------------------------------------------------- execution
-def _certify_task(dataset: Dataset, objective: str, time_limit: float, box: float | None, count_bias: bool) -> dict:
+def _certify_task(dataset: Dataset, objective: str, time_limit: float, box: float | None,
+                  count_bias: bool) -> ExactRecord:
     from sparsest.exact.certify import certify
 
-    return certify(dataset, objective=objective, count_bias=count_bias, box=box, time_limit=time_limit).to_json()
+    return ExactRecord.of_certificate(
+        certify(dataset, objective=objective, count_bias=count_bias, box=box, time_limit=time_limit))
 
 
-def _train_task(dataset: Dataset, spec: RunSpec, train_options: dict) -> dict:
+def _train_task(dataset: Dataset, spec: RunSpec, train_options: dict) -> RunRecord:
     from sparsest.training.trainer import LpTrainer
 
     options = dict(train_options)
     if spec.p is not None:
         options["p"] = spec.p
-    run = LpTrainer(method=spec.method, seed=spec.seed, **options).fit(dataset).result_.to_json()
-    run["p"] = spec.p  # the trainer reports its own default p even when its method ignores it
-    return run
+    return RunRecord.of_training(LpTrainer(method=spec.method, seed=spec.seed, **options).fit(dataset).result_, spec.p)
 
 
-def _convex_task(dataset: Dataset, spec: RunSpec, train_options: dict) -> dict:
+def _convex_task(dataset: Dataset, spec: RunSpec, train_options: dict) -> RunRecord:
     from sparsest.training.convex import min_l1_path, reweighted_l1
 
     if train_options.get("skip") is not None:
@@ -381,12 +368,10 @@ def _convex_task(dataset: Dataset, spec: RunSpec, train_options: dict) -> dict:
         result = min_l1_path(dataset, count_bias=count_bias)
     else:
         result = reweighted_l1(dataset, p=spec.p, count_bias=count_bias)
-    run = result.to_json(dataset.name)
-    run["p"], run["seed"] = spec.p, spec.seed
-    return run
+    return RunRecord.of_convex(result, dataset.name, spec.p, spec.seed)
 
 
-def _execute(task: tuple) -> dict:
+def _execute(task: tuple) -> ExactRecord | RunRecord:
     """Run one task. Options were checked before the sweep, so an error here is the method's own
     failure on this instance (a solver error, memory): it is recorded as a failed result with its
     message, and the rest of the sweep goes on."""
@@ -400,13 +385,9 @@ def _execute(task: tuple) -> dict:
         message = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:300]
         seconds = time.perf_counter() - started
         if kind == "certify":
-            return {"instance": arguments[0].name, "objective": arguments[1], "status": "error", "error": message,
-                    "lower_bound": None, "upper_bound": None, "neurons": None, "parameters": None,
-                    "network": None, "box": arguments[3], "seconds": seconds, "method": "certify"}
+            return ExactRecord.failed(arguments[0].name, arguments[1], arguments[3], message, seconds)
         spec = arguments[1]
-        return {"instance": arguments[0].name, "method": spec.method, "p": spec.p, "seed": spec.seed,
-                "error": message, "interpolates": False, "fit": "error", "neurons": None, "parameters": None,
-                "max_abs_residual": None, "seconds": seconds, "polished": None, "network": None, "history": []}
+        return RunRecord.failed(arguments[0].name, spec.method, spec.p, spec.seed, message, seconds)
 
 
 def compare(
@@ -454,10 +435,7 @@ def compare(
     exacts, runs = results[:len(datasets)], results[len(datasets):]
     instances = []
     for index, dataset in enumerate(datasets):
-        own = tuple(run for spec, run in zip(plan, runs) if spec.instance == index)
-        for run in own:
-            run["hit"] = is_hit(run, exacts[index])
-            run["hit_polished"] = is_hit(run, exacts[index], "polished")
+        own = tuple(judge(run, exacts[index]) for spec, run in zip(plan, runs) if spec.instance == index)
         instances.append(InstanceComparison(dataset.name, dataset, exacts[index], own,
                                             summarize(own, exacts[index])))
     settings = {
@@ -468,7 +446,8 @@ def compare(
     return Comparison(tuple(instances), settings)
 
 
-def _run_tasks(tasks: list[tuple], *, jobs: int, backend: str | None, progress: bool) -> list[dict]:
+def _run_tasks(tasks: list[tuple], *, jobs: int, backend: str | None,
+               progress: bool) -> list[ExactRecord | RunRecord]:
     """Run the tasks with joblib, results in task order, torch single-threaded throughout."""
     from tqdm import tqdm
     import torch

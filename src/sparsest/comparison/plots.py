@@ -21,8 +21,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sparsest.comparison.compare import InstanceComparison, group_label, proven_optimum, stage_outcome
+from sparsest.comparison.records import ExactRecord, RunRecord
 from sparsest.core.dataset import Dataset
-from sparsest.core.network import Network
 
 _FAIL_COLOR = "#d62728"
 _EXACT_COLOR = "black"
@@ -40,11 +40,11 @@ def _colors(n: int) -> list:
     return [palette[i % len(palette)] for i in range(n)]
 
 
-def representatives(runs) -> list[dict]:
+def representatives(runs) -> list[RunRecord]:
     """The first run (lowest seed, plan order) of every (method, p) group."""
     seen, chosen = set(), []
     for run in runs:
-        key = (run["method"], run["p"])
+        key = (run.method, run.p)
         if key not in seen:
             seen.add(key)
             chosen.append(run)
@@ -55,37 +55,33 @@ def _neurons(n) -> str:
     return f"{n} neuron" if n == 1 else f"{n} neurons"
 
 
-def _run_title(run: dict, with_polish: bool = True) -> str:
-    seed = "" if run.get("seed") is None else f" seed {run['seed']}"
-    fit = "" if run["interpolates"] else ", NO FIT"
+def _run_title(run: RunRecord, with_polish: bool = True) -> str:
+    seed = "" if run.seed is None else f" seed {run.seed}"
+    fit = "" if run.trained.interpolates else ", NO FIT"
     polished = stage_outcome(run, "polished") if with_polish else None
     extra = ""
     if polished is not None:
-        extra = f"; polished {polished['neurons']}" if polished["interpolates"] else "; polish infeasible"
-    return f"{group_label(run['method'], run['p'])}{seed}: {_neurons(run['neurons'])}{fit}{extra}"
+        extra = f"; polished {polished.neurons}" if polished.interpolates else "; polish infeasible"
+    return f"{group_label(run.method, run.p)}{seed}: {_neurons(run.trained.neurons)}{fit}{extra}"
 
 
-def _exact_title(exact: dict) -> str:
+def _exact_title(exact: ExactRecord) -> str:
     optimum = proven_optimum(exact)
     if optimum is not None:
-        return f"certified optimum: {optimum} {exact['objective']}"
-    lower, upper = exact.get("lower_bound"), exact.get("upper_bound")
+        return f"certified optimum: {optimum} {exact.objective}"
+    lower, upper = exact.lower_bound, exact.upper_bound
     if lower is None and upper is None:
-        return f"certificate {exact.get('status')}: no bound"
-    return (f"certificate {exact.get('status')}: {'?' if lower is None else lower} <= "
-            f"{exact.get('objective')} <= {'?' if upper is None else upper}")
-
-
-def _network(data) -> Network | None:
-    return None if not data else Network.from_json(data)
+        return f"certificate {exact.status}: no bound"
+    return (f"certificate {exact.status}: {'?' if lower is None else lower} <= "
+            f"{exact.objective} <= {'?' if upper is None else upper}")
 
 
 # ---------------------------------------------------------------------- counts
-def counts_figure(name: str, exact: dict, runs) -> bytes:
+def counts_figure(name: str, exact: ExactRecord | None, runs) -> bytes:
     """Neurons (left) and parameters (right) of every run, grouped by (method, p): the trained
     network (circle) and its polish (triangle, just right of it); red crosses do not interpolate."""
     runs = list(runs)
-    labels = list(dict.fromkeys(group_label(r["method"], r["p"]) for r in runs))
+    labels = list(dict.fromkeys(group_label(r.method, r.p) for r in runs))
     fig = Figure(figsize=(min(16.0, max(7.0, 1.1 * len(labels) + 3.0)), 7.0), layout="constrained")
     rng = np.random.default_rng(0)  # jitter only; fixed so the figure is reproducible
     markers = {"trained": ("o", -0.12, "#1f77b4"), "polished": ("^", 0.12, "#2ca02c")}
@@ -94,17 +90,17 @@ def counts_figure(name: str, exact: dict, runs) -> bytes:
     for ax, key in zip(fig.subplots(2, 1, sharex=True), ("neurons", "parameters")):
         drawn = set()  # the legend names only the markers this panel shows
         for run in runs:
-            x = labels.index(group_label(run["method"], run["p"]))
+            x = labels.index(group_label(run.method, run.p))
             for stage, (marker, shift, color) in markers.items():
                 outcome = stage_outcome(run, stage)
-                if outcome is None or outcome[key] is None:
+                if outcome is None or outcome.count(key) is None:
                     continue
                 where = x + shift + rng.uniform(-0.06, 0.06)
-                if outcome["interpolates"]:
-                    ax.plot(where, outcome[key], marker, color=color, alpha=0.75, ms=6)
+                if outcome.interpolates:
+                    ax.plot(where, outcome.count(key), marker, color=color, alpha=0.75, ms=6)
                     drawn.add(stage)
                 else:
-                    ax.plot(where, outcome[key], "x", color=_FAIL_COLOR, ms=8, mew=2)
+                    ax.plot(where, outcome.count(key), "x", color=_FAIL_COLOR, ms=8, mew=2)
                     drawn.add("failed")
         _count_reference(ax, exact, key)
         ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
@@ -123,23 +119,24 @@ def counts_figure(name: str, exact: dict, runs) -> bytes:
     return _png(fig)
 
 
-def _count_reference(ax, exact: dict, key: str) -> None:
+def _count_reference(ax, exact: ExactRecord | None, key: str) -> None:
     """The certified optimum (line), its bounds (band), or the certified network's count."""
-    if not exact:
+    if exact is None:
         return
-    if exact.get("objective") == key:
+    if exact.objective == key:
         optimum = proven_optimum(exact)
         if optimum is not None:
             ax.axhline(optimum, color=_EXACT_COLOR, lw=1.5, ls="--", label=f"certified optimum {optimum}")
-        elif exact.get("lower_bound") is not None and exact.get("upper_bound") is not None:
-            ax.axhspan(exact["lower_bound"], exact["upper_bound"], color="0.85",
-                       label=f"certified bounds [{exact['lower_bound']}, {exact['upper_bound']}]")
-    elif exact.get(key) is not None:
-        ax.axhline(exact[key], color="0.4", lw=1, ls=":", label=f"certified network: {exact[key]} (not minimised)")
+        elif exact.lower_bound is not None and exact.upper_bound is not None:
+            ax.axhspan(exact.lower_bound, exact.upper_bound, color="0.85",
+                       label=f"certified bounds [{exact.lower_bound}, {exact.upper_bound}]")
+    elif exact.count(key) is not None:
+        count = exact.count(key)
+        ax.axhline(count, color="0.4", lw=1, ls=":", label=f"certified network: {count} (not minimised)")
 
 
 # ---------------------------------------------------------------------- 1-D
-def interpolants_figure(dataset: Dataset, exact: dict, runs) -> bytes:
+def interpolants_figure(dataset: Dataset, exact: ExactRecord | None, runs) -> bytes:
     """d = 1: the data, the certified interpolant with its knots, one trained interpolant per group."""
     x, y = dataset.X[:, 0], dataset.y
     span = max(float(x.max() - x.min()), 1e-12)
@@ -148,19 +145,18 @@ def interpolants_figure(dataset: Dataset, exact: dict, runs) -> bytes:
     ax = fig.subplots()
     chosen = representatives(runs)
     for run, color in zip(chosen, _colors(len(chosen))):
-        net = _network(run.get("network"))
+        net = run.trained.network
         if net is None:
             continue
-        style = "-" if run["interpolates"] else "--"
+        style = "-" if run.trained.interpolates else "--"
         ax.plot(grid, net(grid), style, color=color, lw=1.3, alpha=0.85, label=_run_title(run, with_polish=False))
         outcome = stage_outcome(run, "polished")
-        if outcome is not None and run["polished"].get("network"):
-            polished = Network.from_json(run["polished"]["network"])
-            ax.plot(grid, polished(grid), ":", color=color, lw=1.6,
-                    label=f"  + polish: {_neurons(outcome['neurons'])}")
+        if outcome is not None and outcome.network is not None:
+            ax.plot(grid, outcome.network(grid), ":", color=color, lw=1.6,
+                    label=f"  + polish: {_neurons(outcome.neurons)}")
         elif outcome is not None:
             ax.plot([], [], ":", color=color, label="  + polish: infeasible")
-    exact_net = _network(exact.get("network")) if exact else None
+    exact_net = None if exact is None else exact.network
     if exact_net is not None:
         ax.plot(grid, exact_net(grid), color=_EXACT_COLOR, lw=2.2, label=_exact_title(exact), zorder=4)
         active = exact_net.active_mask(dataset.X, dataset.count_tol) & (exact_net.W[:, 0] != 0)
@@ -181,14 +177,14 @@ def interpolants_figure(dataset: Dataset, exact: dict, runs) -> bytes:
 
 
 # ---------------------------------------------------------------------- 2-D
-def lines_figure(dataset: Dataset, exact: dict, runs, max_panels: int = 6) -> bytes:
+def lines_figure(dataset: Dataset, exact: ExactRecord | None, runs, max_panels: int = 6) -> bytes:
     """d = 2: surface, data and neuron lines for the certificate and one run per group."""
     panels = []
-    if exact and exact.get("network"):
-        panels.append((_exact_title(exact), Network.from_json(exact["network"])))
+    if exact is not None and exact.network is not None:
+        panels.append((_exact_title(exact), exact.network))
     for run in representatives(runs):
-        if run.get("network") and len(panels) < max_panels:
-            panels.append((_run_title(run), Network.from_json(run["network"])))
+        if run.trained.network is not None and len(panels) < max_panels:
+            panels.append((_run_title(run), run.trained.network))
     cols = min(3, max(1, len(panels)))
     rows = -(-max(1, len(panels)) // cols)
     fig = Figure(figsize=(4.6 * cols, 4.3 * rows), layout="constrained")
@@ -238,25 +234,25 @@ def _draw_line(ax, w: np.ndarray, b: float, lo: np.ndarray, hi: np.ndarray) -> N
 
 
 # ---------------------------------------------------------------------- training curves
-def training_figure(name: str, exact: dict, runs) -> bytes | None:
+def training_figure(name: str, exact: ExactRecord | None, runs) -> bytes | None:
     """Active neurons (merged blocks; thin: raw neurons) and MSE against the step, one curve per
-    group (lowest seed); None when no run has a history."""
-    chosen = [r for r in representatives(runs) if r.get("history") and "step" in r["history"][0]]
+    group (lowest seed); None when no run has a training history."""
+    chosen = [r for r in representatives(runs) if r.history]
     if not chosen:
         return None
     fig = Figure(figsize=(11.0, 4.2), layout="constrained")
     ax_n, ax_l = fig.subplots(1, 2)
     for run, color in zip(chosen, _colors(len(chosen))):
-        rows = run["history"]
+        rows = run.history
         steps = np.array([h["step"] for h in rows], dtype=float)
-        label = group_label(run["method"], run["p"]) + ("" if run["interpolates"] else " (no fit)")
+        label = group_label(run.method, run.p) + ("" if run.trained.interpolates else " (no fit)")
         ax_n.step(steps, [h["neurons"] for h in rows], where="post", color=color, label=label,
                   marker="." if len(rows) < 30 else None)
         ax_n.step(steps, [h["neurons_raw"] for h in rows], where="post", color=color, lw=0.7, alpha=0.5)
         mse = np.array([np.nan if h["mse"] is None else h["mse"] for h in rows], dtype=float)
         positive = mse > 0
         ax_l.plot(steps[positive], mse[positive], color=color, label=label, marker="." if len(rows) < 30 else None)
-    if exact and exact.get("objective") == "neurons":
+    if exact is not None and exact.objective == "neurons":
         optimum = proven_optimum(exact)
         if optimum is not None:
             ax_n.axhline(optimum, color=_EXACT_COLOR, ls="--", lw=1.2, label=f"certified optimum {optimum}")

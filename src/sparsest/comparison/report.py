@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
-from sparsest.comparison.compare import Comparison, InstanceComparison, SummaryRow, group_label, proven_optimum, stage_outcome
+from sparsest.comparison.compare import Comparison, InstanceComparison, SummaryRow, group_label, proven_optimum
+from sparsest.comparison.records import ExactRecord, RunRecord
 from sparsest.errors import SparsestError
 from sparsest.files import write_atomic
 from sparsest.comparison.plots import instance_figures, slug
@@ -72,11 +73,26 @@ def runs_csv(comparison: Comparison) -> str:
     writer.writerow(CSV_COLUMNS)
     for instance in comparison.instances:
         for run in instance.runs:
-            polished = stage_outcome(run, "polished") or {}
-            row = {"instance": instance.name, **run, "max_path_weight": stage_outcome(run)["max_path_weight"],
-                   **{f"polished_{k}": v for k, v in polished.items()}}
-            writer.writerow(["" if row.get(col) is None else _plain(row.get(col)) for col in CSV_COLUMNS])
+            row = _csv_row(instance.name, run)
+            writer.writerow(["" if row[col] is None else _plain(row[col]) for col in CSV_COLUMNS])
     return buffer.getvalue()
+
+
+def _csv_row(instance: str, run: RunRecord) -> dict:
+    """The cells of one run, by :data:`CSV_COLUMNS` name (None: not applicable)."""
+    trained, polished = run.trained, run.polished
+    return {
+        "instance": instance, "method": run.method, "p": run.p, "seed": run.seed,
+        "interpolates": trained.interpolates, "max_abs_residual": run.max_abs_residual,
+        "neurons": trained.neurons, "parameters": trained.parameters, "neurons_raw": run.neurons_raw,
+        "max_path_weight": trained.max_path_weight, "hit": run.hit,
+        "polished_interpolates": None if polished is None else polished.interpolates,
+        "polished_neurons": None if polished is None else polished.neurons,
+        "polished_parameters": None if polished is None else polished.parameters,
+        "polished_max_path_weight": None if polished is None else polished.max_path_weight,
+        "hit_polished": run.hit_polished, "fit": run.fit, "stopped": run.stopped, "steps": run.steps,
+        "seconds": run.seconds,
+    }
 
 
 # ---------------------------------------------------------------------- tables
@@ -128,34 +144,34 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def exact_sentence(exact: dict) -> str:
+def exact_sentence(exact: ExactRecord | None) -> str:
     """One line on the certificate: proven optimum, or bounds with the status that left them open."""
-    if not exact:
+    if exact is None:
         return "no certificate"
-    objective = exact.get("objective", "neurons")
+    objective = exact.objective
     optimum = proven_optimum(exact)
-    where = f"{exact.get('method', '?')}, {_number(exact.get('seconds'))} s"
-    if exact.get("network"):
-        where += f"; its network: {exact.get('neurons')} neurons, {exact.get('parameters')} parameters"
-    if exact.get("box") is not None:
-        where += f"; box R = {exact['box']:.3g}"
-    lower, upper = exact.get("lower_bound"), exact.get("upper_bound")
+    where = f"{exact.method}, {_number(exact.seconds)} s"
+    if exact.network is not None:
+        where += f"; its network: {exact.neurons} neurons, {exact.parameters} parameters"
+    if exact.box is not None:
+        where += f"; box R = {exact.box:.3g}"
+    lower, upper = exact.lower_bound, exact.upper_bound
     if optimum is not None:
         return f"certified optimum {optimum} {objective} ({where})"
     if lower is None and upper is None:
-        return f"NO bound on {objective} ({exact.get('status')}; {where})"
-    return (f"NOT proven ({exact.get('status')}): {'?' if lower is None else lower} <= {objective} <= "
+        return f"NO bound on {objective} ({exact.status}; {where})"
+    return (f"NOT proven ({exact.status}): {'?' if lower is None else lower} <= {objective} <= "
             f"{'?' if upper is None else upper} ({where})")
 
 
 def _warnings(instance: InstanceComparison) -> list[str]:
     notes = []
-    if (instance.exact or {}).get("error"):
-        notes.append(f"the certificate failed: {instance.exact['error']}")
+    if instance.exact is not None and instance.exact.error:
+        notes.append(f"the certificate failed: {instance.exact.error}")
     for run in instance.runs:
-        if run.get("error"):
-            seed = "" if run.get("seed") is None else f" seed {run['seed']}"
-            notes.append(f"{group_label(run['method'], run['p'])}{seed} failed: {run['error']}")
+        if run.error:
+            seed = "" if run.seed is None else f" seed {run.seed}"
+            notes.append(f"{group_label(run.method, run.p)}{seed} failed: {run.error}")
     stages: dict[tuple, dict[str, SummaryRow]] = {}
     for row in instance.summary:
         stages.setdefault((row.method, row.p), {})[row.stage] = row
@@ -165,7 +181,7 @@ def _warnings(instance: InstanceComparison) -> list[str]:
                          "certified lower bound — one side is wrong (or the tolerances differ); investigate")
         if row.outside_box:
             notes.append(f"{label}: {row.outside_box} interpolating run(s) leave the certificate's box "
-                         f"R = {instance.exact.get('box'):.3g} (max |v_k w_kj| > R): the certified bounds do not cover them")
+                         f"R = {instance.exact.box:.3g} (max |v_k w_kj| > R): the certified bounds do not cover them")
     for (method, p), rows in stages.items():
         if all(row.interpolating == 0 for row in rows.values()):
             polish = " nor after the polish" if "polished" in rows else ""
@@ -208,11 +224,11 @@ def report_markdown(comparison: Comparison, figures: dict[str, list[str]]) -> st
     for instance in comparison.instances:
         ds = instance.dataset
         options = "skip term" if ds.skip else ("output bias" if ds.output_bias else "no skip term")
-        exact = instance.exact or {}
+        exact = instance.exact
         out += [f"## {instance.name}", "",
                 f"N = {ds.n_points}, d = {ds.dim}, {options}. **{exact_sentence(exact)}**.", ""]
-        if exact.get("assumptions"):
-            out += [f"Certificate assumptions: {_assumptions(exact['assumptions'])}.", ""]
+        if exact is not None and exact.assumptions:
+            out += [f"Certificate assumptions: {_assumptions(exact.assumptions)}.", ""]
         out += [f"> warning: {note}" for note in _warnings(instance)]
         out += ["", summary_table(instance.summary), ""]
         for name in figures.get(instance.name, []):
@@ -242,11 +258,13 @@ def _runs_table(instance: InstanceComparison) -> str:
     hit = {True: "yes", False: "no", None: "-"}
     body = []
     for r in instance.runs:
-        polished = stage_outcome(r, "polished") or {"interpolates": None, "neurons": None, "parameters": None}
-        body.append([group_label(r["method"], r["p"]), _number(r.get("seed")), yes_no[r["interpolates"]],
-                     _number(r.get("max_abs_residual")), _number(r["neurons"]), _number(r["parameters"]), hit[r.get("hit")],
-                     yes_no[polished["interpolates"]], _number(polished["neurons"]), _number(polished["parameters"]),
-                     hit[r.get("hit_polished")], f"{r['seconds']:.2f}"])
+        trained, polished = r.trained, r.polished
+        body.append([group_label(r.method, r.p), _number(r.seed), yes_no[trained.interpolates],
+                     _number(r.max_abs_residual), _number(trained.neurons), _number(trained.parameters), hit[r.hit],
+                     "-" if polished is None else yes_no[polished.interpolates],
+                     _number(None if polished is None else polished.neurons),
+                     _number(None if polished is None else polished.parameters),
+                     hit[r.hit_polished], f"{r.seconds:.2f}"])
     return tabulate(body, headers=header, tablefmt="github", disable_numparse=True)
 
 
