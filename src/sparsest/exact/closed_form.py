@@ -151,7 +151,7 @@ class _SortedData:
         """From exact rationals already sorted by x (strictly increasing)."""
         X, Dx = common_denominator(xs)
         Y, Dy = common_denominator(ys)
-        X, Y = np.array(X, dtype=object), np.array(Y, dtype=object)
+        X, Y = np.array(X, dtype=object), np.array(Y, dtype=object)  # (avoid numpy int64 for big ints)
         return cls(X, Y, Dx, Dy, X[1:] - X[:-1], Y[1:] - Y[:-1])
 
     @property
@@ -254,9 +254,9 @@ def _sorted_dataset(dataset: Dataset) -> tuple[np.ndarray, _SortedData]:
     """The permutation sorting the dataset by x and its data in integers (:class:`_SortedData`).
     A Dataset's points are distinct in float64 (sparsest.core.dataset), so the float order is exact."""
     order = np.argsort(dataset.X[:, 0], kind="stable")
-    xs = [dataset.X_exact[i][0] for i in order.tolist()]
-    ys = [dataset.y_exact[i] for i in order.tolist()]
-    return order, _SortedData.of(xs, ys)
+    exact = dataset.exact
+    X, Y = np.array(exact.X_num[0], dtype=object)[order], np.array(exact.y_num, dtype=object)[order]
+    return order, _SortedData(X, Y, exact.X_den[0], exact.y_den, X[1:] - X[:-1], Y[1:] - Y[:-1])
 
 
 def min_knots(dataset: Dataset, collinear_tol: float = 0.0) -> int:
