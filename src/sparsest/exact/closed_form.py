@@ -410,46 +410,41 @@ def _construct(data: _SortedData, signs: np.ndarray) -> _Construction:
     with the invariants of the construction checked exactly (vectorised over the knots)."""
     n = data.n
     runs = runs_of(signs)
-    pairs, odds = [], []
-    for start, end, _ in runs:
-        pairs.append(np.arange(start, end, 2))
-        if (end - start) % 2 == 0:
-            odds.append(end)
-    pair_at = np.concatenate(pairs).astype(np.int64) if pairs else np.zeros(0, np.int64)
-    odd_at = np.array(odds, dtype=np.int64)
-    left = np.concatenate([pair_at - 1, odd_at - 1])
-    right = np.concatenate([pair_at + 1, odd_at])
-    first = np.concatenate([pair_at + 1, odd_at + 1])
-    sorted_by = np.argsort(first * 2 + np.concatenate([np.ones(len(pair_at), np.int64), np.zeros(len(odd_at), np.int64)]),
-                           kind="stable")
-    left, right, first = left[sorted_by], right[sorted_by], first[sorted_by]
-    is_pair = (right - left) == 2
+    start = np.array([r[0] for r in runs], dtype=np.int64)
+    end = np.array([r[1] for r in runs], dtype=np.int64)
+    n_pairs = (end - start + 1) // 2
+    # the pairs (i, i+1) of every run: i = start, start + 2, ... (n_pairs of them)
+    offsets = np.arange(int(n_pairs.sum())) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
+    pair_at = np.repeat(start, n_pairs) + 2 * offsets
+    odd_at = end[(end - start) % 2 == 0]
     X, Y, dX, dY = data.X, data.Y, data.dX, data.dY
-    # L_l meets L_r at T (units of X): T (dY_l dX_r - dY_r dX_l) = (Y_r - Y_l) dX_l dX_r - dY_r dX_l X_r + dY_l dX_r X_l
-    Td = dY[left] * dX[right] - dY[right] * dX[left] if len(first) else np.zeros(0, dtype=object)
-    Tn = (Y[right] - Y[left]) * dX[left] * dX[right] - dY[right] * dX[left] * X[right] + dY[left] * dX[right] * X[left] \
-        if len(first) else np.zeros(0, dtype=object)
-    Tn = np.where(is_pair, Tn, X[first - 1] if len(first) else Tn)
-    Td = np.where(is_pair, Td, 1)
-    _assert(not np.any(Td == 0), "parallel lines in a run")
-    flip = (Td < 0).astype(bool)
-    Tn, Td = np.where(flip, -Tn, Tn), np.where(flip, -Td, Td)
-    knots = _Knots(left, right, first, Tn, Td)
+    # pair knot where L_{i-1} meets L_{i+1} (l, r): T (dY_l dX_r - dY_r dX_l) =
+    # (Y_r - Y_l) dX_l dX_r - dY_r dX_l X_r + dY_l dX_r X_l, in the units of X (t = T / Dx)
+    l, r = pair_at - 1, pair_at + 1
+    pair_Td = dY[l] * dX[r] - dY[r] * dX[l]
+    pair_Tn = (Y[r] - Y[l]) * dX[l] * dX[r] - dY[r] * dX[l] * X[r] + dY[l] * dX[r] * X[l]
+    _assert(not np.any(pair_Td == 0), "parallel lines in a run")
+    flip = (pair_Td < 0).astype(bool)
+    pair_Tn, pair_Td = np.where(flip, -pair_Tn, pair_Tn), np.where(flip, -pair_Td, pair_Td)
+    _assert(bool(np.all((X[pair_at] * pair_Td < pair_Tn) & (pair_Tn < X[pair_at + 1] * pair_Td))),
+            "a pair knot is outside its data interval")
+    # by position (a pair's knot lies in (x_i, x_{i+1}), an odd one on x_q); increasing is checked below
+    sorted_by = np.argsort(np.concatenate([2 * pair_at + 1, 2 * odd_at]), kind="stable")
+    left = np.concatenate([l, odd_at - 1])[sorted_by]
+    right = np.concatenate([r, odd_at])[sorted_by]
+    first = np.concatenate([pair_at + 1, odd_at + 1])[sorted_by]
+    Tn = np.concatenate([pair_Tn, X[odd_at]])[sorted_by] if len(first) else np.zeros(0, dtype=object)
+    Td = np.concatenate([pair_Td, np.ones(len(odd_at), dtype=object)])[sorted_by] if len(first) else Tn
+    knots = _Knots(left, right, first, Tn.astype(object), Td.astype(object))
     if len(knots):
-        before, after = X[first - 1] * Td, X[first] * Td
-        _assert(np.all(np.where(is_pair, (before < Tn) & (Tn < after), before == Tn)),
-                "a knot is outside its data interval")
-        on_left = (Y[left] * dX[left] * Td + dY[left] * (Tn - X[left] * Td)) * dX[right]
-        on_right = (Y[right] * dX[right] * Td + dY[right] * (Tn - X[right] * Td)) * dX[left]
-        _assert(np.all(on_left == on_right), "a knot is not on both of its lines")
-        # sign(s_r - s_l) = sign(dY_r dX_l - dY_l dX_r) = the run's sign (kappa at the first point)
+        # sign(s_r - s_l) = sign(dY_r dX_l - dY_l dX_r) = the run's sign (kappa at the pair's first point /
+        # the odd knot's point)
         change = dY[right] * dX[left] - dY[left] * dX[right]
-        kappa = signs[first - 2]  # the run's sign: kappa at the pair's first point / the odd knot's point
-        _assert(np.all(((change > 0).astype(np.int8) - (change < 0).astype(np.int8)) == kappa),
+        _assert(np.all(((change > 0).astype(np.int8) - (change < 0).astype(np.int8)) == signs[first - 2]),
                 "a slope change has the wrong sign")
         # a knot at or beyond x_0 / x_{N-1} would be idle or affine on all the data
         _assert(bool(np.all((first >= 2) & (first <= n - 1))), "activation set out of range")
-        _assert(np.all(Tn[:-1] * Td[1:] < Tn[1:] * Td[:-1]), "knots not increasing")
+        _assert(bool(np.all(knots.Tn[:-1] * knots.Td[1:] < knots.Tn[1:] * knots.Td[:-1])), "knots not increasing")
     _assert(len(knots) == sum((e - b + 2) // 2 for b, e, _ in runs), "knot count disagrees with the runs")
     return _Construction(knots, runs, data)
 
@@ -618,7 +613,6 @@ def _float_network(construction: _Construction, xs_float: np.ndarray) -> Network
     data, knots = construction.data, construction.knots
     X, Y, Dx, Dy = data.X, data.Y, data.Dx, data.Dy
     K = len(knots)
-    v, w, b = np.zeros(K), np.zeros(K), np.zeros(K)
     if data.n >= 2:  # a = s_0, c = y_0 - s_0 x_0
         dX0, dY0 = int(data.dX[0]), int(data.dY[0])
         a_float = _ratio(dY0 * Dx, dX0 * Dy)
@@ -629,29 +623,40 @@ def _float_network(construction: _Construction, xs_float: np.ndarray) -> Network
     G = max(g1, g0)
     n1, n0 = n1 << (G - g1), n0 << (G - g0)
     DxDy = Dx * Dy
-    for k, (j, first) in enumerate(zip(knots.right.tolist(), knots.first.tolist())):
-        Xj, Yj, dXj, dYj = int(X[j]), int(Y[j]), int(data.dX[j]), int(data.dY[j])
-        # d = fl(s_j - S1) = fl((dY_j Dx 2^G - n1 dX_j Dy) / (dX_j Dy 2^G))
-        d = _ratio((dYj * Dx << G) - n1 * dXj * Dy, dXj * Dy << G)
+    j = knots.right
+    # per knot, in the units of the line S1 x + S0 = (n1 x + n0) / 2^G:
+    # s_j - S1 = (A 2^G - n1 B) / (B 2^G) and S0 + S1 x_j - y_j = (n0 Dx Dy + n1 C - E 2^G) / (Dx Dy 2^G)
+    A, B = (data.dY[j] * Dx).tolist(), (data.dX[j] * Dy).tolist()
+    C, E = (X[j] * Dy).tolist(), (Y[j] * Dx).tolist()
+    first = knots.first
+    lows = xs_float[first - 1].tolist()
+    highs = np.nextafter(xs_float[first], -np.inf).tolist()
+    d_out, knot_out = [0.0] * K, [0.0] * K
+    for k in range(K):
+        d = _ratio((A[k] << G) - n1 * B[k], B[k] << G)  # fl(s_j - S1)
         if d == 0.0 or not math.isfinite(d):
-            raise SparsestError(f"slope change {float(data.slope(j) - data.slope(int(knots.left[k])))!r} at "
+            left = int(knots.left[k])
+            raise SparsestError(f"slope change {float(data.slope(int(j[k])) - data.slope(left))!r} at "
                                 f"x={float(Fraction(int(knots.Tn[k]), int(knots.Td[k]) * Dx))!r} does not fit in float64")
-        p, e = _exact_dyadic(d)
+        p, q = d.as_integer_ratio()
+        e = q.bit_length() - 1
         if e > G:
             n1, n0, G = n1 << (e - G), n0 << (e - G), e
         n1 += p << (G - e)
-        # knot = fl((S0 + S1 x_j - y_j) / d) = fl((n0 Dx Dy + n1 X_j Dy - Y_j Dx 2^G) 2^e / (2^G Dx Dy p))
-        knot = _ratio(((n0 * DxDy + n1 * Xj * Dy - (Yj * Dx << G)) << e), (DxDy * p) << G)
-        low, high = xs_float[first - 1], xs_float[first]
-        knot = min(max(knot, low), float(np.nextafter(high, -np.inf)))
-        pk, ek = _exact_dyadic(knot)
+        # fl((S0 + S1 x_j - y_j) / d), clamped into [x_{first-1}, x_first)
+        knot = _ratio((n0 * DxDy + n1 * C[k] - (E[k] << G)) << e, (DxDy * p) << G)
+        knot = min(max(knot, lows[k]), highs[k])
+        pk, qk = knot.as_integer_ratio()
+        ek = qk.bit_length() - 1
         if e + ek > G:
             n1, n0, G = n1 << (e + ek - G), n0 << (e + ek - G), e + ek
         n0 -= (p * pk) << (G - e - ek)
-        _, e2 = math.frexp(abs(d))  # |d| = m 2^e2 with m in [1/2, 1)
-        w[k] = math.ldexp(1.0, e2 // 2)
-        v[k] = d / w[k]  # exact: division by a power of two
-        b[k] = -(w[k] * knot)  # exact for normal numbers: multiplication by a power of two
+        d_out[k], knot_out[k] = d, knot
+    d, knot = np.array(d_out), np.array(knot_out)
+    _, e2 = np.frexp(np.abs(d))  # |d| = m 2^e2 with m in [1/2, 1)
+    w = np.ldexp(1.0, e2 // 2)
+    v = d / w  # exact: division by a power of two
+    b = -(w * knot)  # exact for normal numbers: multiplication by a power of two
     return Network(v=v, W=w.reshape(K, 1), b=b, a=np.array([a_float]), c=c_float)
 
 
