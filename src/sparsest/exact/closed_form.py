@@ -485,6 +485,8 @@ def _within_tolerance(dataset, data, exact_signs, exact, exact_network, exact_is
     if exact_network is None:
         return None
     keep = exact_network.active_mask(dataset.X, dataset.count_tol)
+    if keep.all():  # nothing to drop: the same network as the exact one, already found unfaithful
+        return None
     kept = _Construction(exact.knots.subset(keep), exact.runs, data)
     network, problem = _faithful_network(dataset, kept)
     if problem is not None:
