@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from sparsest.core.dataset import Dataset, load_dataset
+from sparsest.core.network import Network
+from sparsest.core.recheck import SortedPass1D, recheck
 from sparsest.exact.closed_form import curvature_signs, min_knots, runs_of, sparsest_interpolant
 
 
@@ -176,3 +178,25 @@ def test_a_slope_change_equal_to_the_threshold_counts_as_zero():
     x, y = ["0", "0.1", "0.2", "0.3"], ["0", "0", "0.1", "0.3"]
     assert curvature_signs(x, y, 0.5) == reference_signs([Fraction(v) for v in x], [Fraction(v) for v in y], 0.5)[1] == [0, 0]
     assert curvature_signs(x, y, 0.4999) == [1, 1]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_sorted_exact_residual_equals_the_fraction_forward_pass(seed):
+    """The big-data exact re-check (integers, exact activation tests) equals Network.evaluate_exact,
+    also for knots placed on the float64 roundings of decimal data points (where the float and the
+    exact activation tests disagree)."""
+    rng = np.random.default_rng(47_000 + seed)
+    n = int(rng.integers(2, 40))
+    x = list({float(t): t for t in (f"{v:.{int(rng.integers(1, 19))}f}" for v in rng.uniform(-3, 3, n))}.values())
+    ds = Dataset.from_arrays(x, [f"{v:.7f}" for v in rng.uniform(-2, 2, len(x))])
+    K = int(rng.integers(0, 8))
+    w = rng.choice([-1.0, 1.0, 0.0, 0.5], size=K, p=[0.4, 0.4, 0.1, 0.1]) * 2.0 ** rng.integers(-3, 4, K)
+    knots = np.where(rng.random(K) < 0.6, rng.choice(ds.X[:, 0], size=K), rng.uniform(-3, 3, K))
+    net = Network(v=rng.normal(size=K), W=w.reshape(K, 1), b=np.where(w == 0, rng.normal(size=K), -w * knots),
+                  a=np.array([rng.normal()]), c=float(rng.normal()))
+    if seed % 2 == 0:  # targets on the exact function: a wrong activation test shows as a nonzero residual
+        ds = Dataset.from_arrays(x, net.evaluate_exact(ds.X_exact))
+    expected = float(max(abs(f - t) for f, t in zip(net.evaluate_exact(ds.X_exact), ds.y_exact)))
+    assert SortedPass1D(net, ds.X[:, 0]).max_abs_residual_exact(ds.exact) == expected
+    check = recheck(net, ds, exact=True)
+    assert check.max_abs_residual_exact == expected
