@@ -2,7 +2,7 @@
 
     PYTHONPATH=src python -m benchmarks.bench_inputs fuzz [--count 10000] [--seed 20261201]
     PYTHONPATH=src python -m benchmarks.bench_inputs one-d [--splineops DIR]
-    PYTHONPATH=src python -m benchmarks.bench_inputs big [--n 1000000]
+    PYTHONPATH=src python -m benchmarks.bench_inputs big [--n 1000000] [--kind uniform|pwl|integers] [--write FILE]
 
 fuzz: each input is a JSON or CSV text built by a seeded generator (valid instances, wrong shapes,
 huge/tiny/non-finite values, text, booleans, nesting, truncation, stray characters, other
@@ -19,8 +19,11 @@ reported: answered or not, the problem solved, proven or bounds, the re-check, a
 splineops' ``sparsest_interpolant`` (Debarre et al.; only when importable, e.g. from a folder given
 with --splineops: it is never a dependency) and, for N <= 9, of ``--method exhaustive``.
 
-big: N random 1-D points (seed 20261201) through ``sparsest certify``; prints the seconds (run it
-under /usr/bin/time -v for the peak memory). Never fails on timing.
+big: N 1-D points through ``sparsest certify`` in-process; prints the seconds. ``--kind uniform``
+(default; seed 20261201, the original instance) or the fresh set ``pwl`` / ``integers`` (and
+``uniform --seed 55120001``), see :func:`big_instance`. ``--write FILE`` only writes the instance, to
+time the command line end to end: ``/usr/bin/time -v sparsest certify FILE`` (peak memory:
+"Maximum resident set size"). Never fails on timing.
 """
 
 from __future__ import annotations
@@ -271,14 +274,42 @@ def one_d_bench(splineops: str | None) -> None:
 
 
 # ---------------------------------------------------------------------- big 1-D data
-def big_bench(n: int) -> None:
-    rng = np.random.default_rng(20261201)
+#: The seed of the original big instance (uniform x and y, issue 12); the fresh set below uses others.
+BIG_SEED = 20261201
+#: Fresh big instances, seeds fixed before any run and never tuned against (issue 12, goal 2).
+FRESH_BIG_SEEDS = {"uniform": 55_120_001, "pwl": 55_120_002, "integers": 55_120_003}
+
+
+def big_instance(n: int, kind: str, seed: int) -> dict:
+    """N 1-D points: ``uniform`` x, y in [-1, 1] (floats, 17 digits; the closed form's worst case:
+    ~3N/4 knots, slopes float64 cannot resolve), ``pwl`` x uniform and y from a random piecewise-linear
+    function with 50 knots (floats, 17 digits: answered within the tolerance), ``integers`` distinct
+    integer x (shuffled) and y in -3..3 (exact, ties and collinear runs)."""
+    rng = np.random.default_rng(seed)
+    if kind == "uniform":
+        return {"X": rng.uniform(-1, 1, n).tolist(), "y": rng.uniform(-1, 1, n).tolist()}
+    if kind == "pwl":
+        x = rng.uniform(-1, 1, n)
+        knots, changes = np.sort(rng.uniform(-1, 1, 50)), rng.normal(size=50)
+        y = 0.3 * x + np.maximum(x[:, None] - knots[None, :], 0) @ changes
+        return {"X": x.tolist(), "y": y.tolist()}
+    x = rng.permutation(rng.choice(10 * n, size=n, replace=False))
+    return {"X": x.tolist(), "y": rng.integers(-3, 4, n).tolist()}
+
+
+def big_bench(n: int, kind: str, seed: int | None, write: str | None) -> None:
+    seed = (BIG_SEED if kind == "uniform" else FRESH_BIG_SEEDS[kind]) if seed is None else seed
+    data = big_instance(n, kind, seed)
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "big.json"
-        path.write_text(json.dumps({"X": rng.uniform(-1, 1, n).tolist(), "y": rng.uniform(-1, 1, n).tolist()}))
+        path = Path(write) if write else Path(folder) / "big.json"
+        path.write_text(json.dumps(data))
+        if write:
+            print(f"wrote {path} ({kind}, N = {n}, seed {seed}); time it with /usr/bin/time -v sparsest certify {path}")
+            return
         start = time.perf_counter()
         code, err, crash, out = run_cli(["certify", str(path)])
-        print(f"N = {n}: exit {code}, {time.perf_counter() - start:.1f} s (file {path.stat().st_size / 1e6:.0f} MB)")
+        print(f"N = {n} ({kind}, seed {seed}): exit {code}, {time.perf_counter() - start:.1f} s "
+              f"(file {path.stat().st_size / 1e6:.0f} MB)")
         print((crash or err).strip() or out.strip())
 
 
@@ -292,10 +323,13 @@ if __name__ == "__main__":
     one_d.add_argument("--splineops", metavar="DIR", help="a folder from which splineops can be imported")
     big = commands.add_parser("big")
     big.add_argument("--n", type=int, default=1_000_000)
+    big.add_argument("--kind", choices=["uniform", "pwl", "integers"], default="uniform")
+    big.add_argument("--seed", type=int, help=f"default {BIG_SEED} for uniform, else the fresh seeds {FRESH_BIG_SEEDS}")
+    big.add_argument("--write", metavar="FILE", help="only write the instance to FILE (to time the command line on it)")
     options = parser.parse_args()
     if options.bench == "fuzz":
         main_bench(options.count, options.seed)
     elif options.bench == "one-d":
         one_d_bench(options.splineops)
     else:
-        big_bench(options.n)
+        big_bench(options.n, options.kind, options.seed, options.write)

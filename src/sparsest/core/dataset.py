@@ -1,9 +1,11 @@
 """Instances: loading, validating and holding the data (x_i, y_i) of SPEC 1.
 
 A :class:`Dataset` is the only way data enters the package. It keeps two copies of the data:
-float64 arrays for computing, and the exact rational values as they were written (``X_exact``,
-``y_exact``: decimal text read as :class:`fractions.Fraction`, floats converted exactly), so that
-exact checks (collinearity, rational residuals) never depend on a rounding.
+float64 arrays for computing, and the exact rational values as they were written (decimal text
+read exactly, floats converted exactly), so that exact checks (collinearity, rational residuals)
+never depend on a rounding. The exact values are held as integers over one common denominator per
+column (:class:`ExactValues`: cheap for 10^6 points); ``X_exact`` / ``y_exact`` give them as
+:class:`fractions.Fraction` on first access.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sparsest.core.rational import MAX_DECIMAL_EXPONENT, MAX_TEXT_LENGTH, to_fraction
+from sparsest.core.rational import MAX_DECIMAL_EXPONENT, MAX_TEXT_LENGTH, common_denominator, to_fraction
 from sparsest.errors import SparsestError
 
 #: Relative interpolation tolerance of SPEC 6: max |f(x_i) - y_i| <= 1e-7 * max(1, max |y|).
@@ -39,13 +43,32 @@ DEFAULT_COLLINEAR_TOL = 1e-9
 
 
 @dataclass(frozen=True)
+class ExactValues:
+    """The data as written, exactly: x_ij = X_num[j][i] / X_den[j] and y_i = y_num[i] / y_den
+    (Python ints; one common denominator per column, e.g. 10^k for decimals with k digits after
+    the point), so exact signs and comparisons need integer arithmetic only."""
+
+    X_num: tuple[list[int], ...]
+    X_den: tuple[int, ...]
+    y_num: list[int]
+    y_den: int
+
+    def take(self, keep: np.ndarray) -> "ExactValues":
+        """The same values at the rows ``keep`` (same denominators)."""
+        rows = keep.tolist()
+        return ExactValues(tuple([col[i] for i in rows] for col in self.X_num), self.X_den,
+                           [self.y_num[i] for i in rows], self.y_den)
+
+
+@dataclass(frozen=True)
 class Dataset:
     """N data points x_i in R^d with targets y_i (SPEC 1), validated and deduplicated.
 
     Attributes
     ----------
     X, y : float64 arrays of shape (N, d) and (N,).
-    X_exact, y_exact : the same values as exact rationals (tuples of Fraction).
+    exact : the same values exactly, as integers over common denominators (:class:`ExactValues`).
+    X_exact, y_exact : the same values as exact rationals (tuples of Fraction, built on first access).
     skip : whether networks carry the affine skip term a.x + c (not counted; default for d = 1).
     output_bias : whether networks carry an output bias c alone (ignored when ``skip``).
     name, description, source : provenance, as written in the instance file.
@@ -58,8 +81,7 @@ class Dataset:
 
     X: np.ndarray
     y: np.ndarray
-    X_exact: tuple[tuple[Fraction, ...], ...]
-    y_exact: tuple[Fraction, ...]
+    exact: ExactValues
     skip: bool
     output_bias: bool = False
     name: str = "data"
@@ -105,20 +127,19 @@ class Dataset:
                 raise SparsestError(
                     f"X is ragged: row {i} has {len(row)} values, row 0 has {dim}"
                 )
-        X_exact = [tuple(_exact(v, "X", i, j) for j, v in enumerate(row)) for i, row in enumerate(rows)]
-        y_exact = [_exact(v, "y", i) for i, v in enumerate(targets)]
+        columns = [_exact_column([row[j] for row in rows], "X", j) for j in range(dim)]
+        y_num, y_den = _exact_column(targets, "y")
         notices = _text_notice(rows, targets)
-        _check_range(X_exact, y_exact)
-        X_float = np.array([[float(v) for v in row] for row in X_exact], dtype=np.float64).reshape(len(X_exact), dim)
-        X_exact, y_exact, X_float, merged = _merge_repeated(X_exact, y_exact, X_float)
+        X_float = np.stack([_floats(num, den) for num, den in columns], axis=1)
+        exact = ExactValues(tuple(num for num, _ in columns), tuple(den for _, den in columns), y_num, y_den)
+        exact, X_float, merged = _merge_repeated(exact, X_float)
         notices += merged
         if skip is None:
             skip = dim == 1
         return cls(
             X=X_float,
-            y=np.array([float(v) for v in y_exact], dtype=np.float64),
-            X_exact=tuple(X_exact),
-            y_exact=tuple(y_exact),
+            y=_floats(exact.y_num, exact.y_den),
+            exact=exact,
             skip=bool(skip),
             output_bias=bool(output_bias) and not skip,
             name=str(name),
@@ -142,6 +163,17 @@ class Dataset:
         )
 
     # ------------------------------------------------------------------ derived quantities
+    @cached_property
+    def X_exact(self) -> tuple[tuple[Fraction, ...], ...]:
+        """The points as exact rationals, one tuple of d Fractions per point."""
+        columns = [[Fraction(n, den) for n in num] for num, den in zip(self.exact.X_num, self.exact.X_den)]
+        return tuple(zip(*columns))
+
+    @cached_property
+    def y_exact(self) -> tuple[Fraction, ...]:
+        """The targets as exact rationals."""
+        return tuple(Fraction(n, self.exact.y_den) for n in self.exact.y_num)
+
     @property
     def n_points(self) -> int:
         """N, the number of (distinct) data points."""
@@ -230,65 +262,90 @@ def _exact(value: Any, name: str, i: int, j: int | None = None) -> Fraction:
         return value
     if type(value) is int:
         return Fraction(value)
+    if type(value) is Decimal:  # a JSON number token (see _json_number): the decimal it spells
+        return Fraction(value)
     return to_fraction(value, f"{name}[{i}]" if j is None else f"{name}[{i}][{j}]")
 
 
-def _merge_repeated(X_exact, y_exact, X_float):
+def _exact_column(values: list[Any], name: str, j: int | None = None) -> tuple[list[int], int]:
+    """One column (X[:, j] or y) exactly, as integers over a common denominator (see
+    :func:`sparsest.core.rational.common_denominator`), refusing values beyond :data:`MAX_ABS_VALUE`.
+
+    JSON number tokens (Decimal) and ints take a fast path: Decimal.as_integer_ratio is exact."""
+    if all(type(v) is Decimal or type(v) is int for v in values):
+        ratios = [v.as_integer_ratio() for v in values]
+        den = math.lcm(*(d for _, d in ratios)) if ratios else 1
+        nums = [n if d == den else n * (den // d) for n, d in ratios]
+    else:
+        nums, den = common_denominator([_exact(v, name, i, j) for i, v in enumerate(values)])
+    bound = _MAX_ABS_INT * den
+    if nums and max(max(nums), -min(nums)) > bound:
+        i = next(i for i, n in enumerate(nums) if abs(n) > bound)
+        where = f"{name}[{i}]" if j is None else f"{name}[{i}][{j}]"
+        raise SparsestError(
+            f"{where} = {_show(Fraction(nums[i], den))} is beyond the supported range |value| <= {MAX_ABS_VALUE:.0e} "
+            "(the float LPs and the re-check are not reliable there): rescale the data"
+        )
+    return nums, den
+
+
+def _floats(nums: list[int], den: int) -> np.ndarray:
+    """n_i / den correctly rounded to float64 (Python's int division rounds correctly)."""
+    if den == 1:
+        return np.array(nums, dtype=np.float64) if all(abs(n) < 2 ** 53 for n in nums) else \
+            np.array([float(n) for n in nums], dtype=np.float64)
+    return np.array([n / den for n in nums], dtype=np.float64)
+
+
+def _merge_repeated(exact: ExactValues, X_float: np.ndarray):
     """Merge points that repeat exactly (one notice); refuse a repeated x with two different targets,
     and two different points that are the same point in float64 (every float method sees one).
 
     Exact repeats are also float repeats, so only the rows that repeat in float64 are compared
-    exactly: O(N log N) with few exact comparisons."""
-    n = len(X_exact)
+    exactly (integers over common denominators: equal values have equal numerators): O(N log N)
+    with few exact comparisons."""
+    n = X_float.shape[0]
     order = np.lexsort(X_float.T[::-1]) if n > 1 else np.arange(n)
     same_as_previous = np.all(X_float[order[1:]] == X_float[order[:-1]], axis=1) if n > 1 else np.zeros(0, bool)
     repeats = np.concatenate([[False], same_as_previous])
     run_start = np.maximum.accumulate(np.where(repeats, 0, np.arange(n)))  # lexsort is stable:
     drop = set()                                                             # the run's first is earliest
+
+    def point(i):
+        return tuple(Fraction(col[i], den) for col, den in zip(exact.X_num, exact.X_den))
+
     for position in np.flatnonzero(repeats):
         i, j = int(order[run_start[position]]), int(order[position])
-        if X_exact[i] != X_exact[j]:
+        if any(col[i] != col[j] for col in exact.X_num):
             raise SparsestError(
-                f"points {i} and {j} differ (x=({_show_point(X_exact[i])}) and ({_show_point(X_exact[j])})) "
+                f"points {i} and {j} differ (x=({_show_point(point(i))}) and ({_show_point(point(j))})) "
                 "but are the same point in float64: round or rescale the data"
             )
-        if y_exact[i] != y_exact[j]:
+        if exact.y_num[i] != exact.y_num[j]:
             raise SparsestError(
-                f"point x=({_show_point(X_exact[i])}) appears twice with different targets "
-                f"({_show(y_exact[i])} and {_show(y_exact[j])}): no function can fit both"
+                f"point x=({_show_point(point(i))}) appears twice with different targets "
+                f"({_show(Fraction(exact.y_num[i], exact.y_den))} and {_show(Fraction(exact.y_num[j], exact.y_den))}): "
+                "no function can fit both"
             )
         drop.add(j)
     if not drop:
-        return X_exact, y_exact, X_float, []
+        return exact, X_float, []
     merged = sorted(drop)
     keep = np.setdiff1d(np.arange(n), merged)
     listed = ", ".join(map(str, merged[:5])) + (", ..." if len(merged) > 5 else "")
     notice = (f"merged {len(merged)} repeated point(s) (same x and y as an earlier one; "
               f"input rows {listed}, counted from 0): N = {len(keep)} distinct points")
-    return [X_exact[i] for i in keep], [y_exact[i] for i in keep], X_float[keep], [notice]
+    return exact.take(keep), X_float[keep], [notice]
 
 
 def _text_notice(rows, targets) -> list[str]:
     """One notice when numbers were given as text (e.g. "0" in JSON) and read as numbers."""
-    texts = [(f"X[{i}][{j}]", v) for i, row in enumerate(rows) for j, v in enumerate(row) if isinstance(v, str)]
-    texts += [(f"y[{i}]", v) for i, v in enumerate(targets) if isinstance(v, str)]
+    texts = [(f"X[{i}][{j}]", v) for i, row in enumerate(rows) for j, v in enumerate(row) if type(v) is str]
+    texts += [(f"y[{i}]", v) for i, v in enumerate(targets) if type(v) is str]
     if not texts:
         return []
     where, value = texts[0]
     return [f"{len(texts)} value(s) written as text were read as numbers (first: {where} = {value!r})"]
-
-
-def _check_range(X_exact, y_exact) -> None:
-    """Refuse values beyond :data:`MAX_ABS_VALUE` in magnitude (one line naming the first one)."""
-    for name, values in (("y", [(v,) for v in y_exact]), ("X", X_exact)):
-        for i, row in enumerate(values):
-            for j, v in enumerate(row):
-                if abs(v.numerator) > _MAX_ABS_INT * v.denominator:
-                    where = f"y[{i}]" if name == "y" else f"X[{i}][{j}]"
-                    raise SparsestError(
-                        f"{where} = {_show(v)} is beyond the supported range |value| <= {MAX_ABS_VALUE:.0e} "
-                        "(the float LPs and the re-check are not reliable there): rescale the data"
-                    )
 
 
 def _show(value: Fraction) -> str:
@@ -362,17 +419,16 @@ def _load_json(path: Path) -> Dataset:
         raise SparsestError(f"{path}: {err}") from None
 
 
-def _json_number(token: str) -> Fraction:
+def _json_number(token: str) -> Decimal:
     """A JSON number token (-?digits[.digits][(e|E)[+-]digits], as json guarantees) read exactly:
-    the decimal it spells, as a Fraction. Tokens too long or with too large an exponent to expand
-    are refused (see :func:`sparsest.core.rational.to_fraction`)."""
-    mantissa, _, exponent = token.replace("E", "e").partition("e")
-    whole, _, decimals = mantissa.partition(".")
-    power = (int(exponent) if exponent else 0) - len(decimals)
-    if len(token) > MAX_TEXT_LENGTH or abs(power) > MAX_DECIMAL_EXPONENT:
+    the decimal it spells (a Decimal, made exact rational by :class:`Dataset`). Tokens too long or
+    with too large an exponent to expand are refused (see :func:`sparsest.core.rational.to_fraction`)."""
+    if len(token) > MAX_TEXT_LENGTH:
         return to_fraction(token, "a number")  # raises the one-line error
-    digits = int(whole + decimals)
-    return Fraction(digits * 10 ** power) if power >= 0 else Fraction(digits, 10 ** -power)
+    number = Decimal(token)
+    if abs(number.adjusted()) > MAX_DECIMAL_EXPONENT - MAX_TEXT_LENGTH:
+        return to_fraction(token, "a number")  # refused when its power of ten is too large
+    return number
 
 
 def _json_int(token: str) -> int:

@@ -9,7 +9,8 @@ One home for the few exact routines the package needs, each written once:
 * :func:`null_vector` - the primitive integer generator of the null line of a d x (d+1) matrix;
 * :func:`integer_row` - a rational row scaled to integers (same hyperplane);
 * :func:`pivots` - exact row reduction: pivot columns and the original rows that carry them;
-* :func:`solve` - the solution of a nonsingular square system.
+* :func:`solve` - the solution of a nonsingular square system;
+* :func:`common_denominator` - rationals q_i as integers n_i over one denominator D (q_i = n_i / D).
 
 Floats are read as the exact rationals of their binary values (``Fraction(0.1) != Fraction(1, 10)``);
 decimal text as the decimal it spells (``to_fraction("0.1") == Fraction(1, 10)``).
@@ -29,6 +30,7 @@ import numpy as np
 from sparsest.errors import SparsestError
 
 __all__ = [
+    "common_denominator",
     "determinant",
     "integer_determinant",
     "integer_row",
@@ -189,6 +191,16 @@ def solve(matrix: Sequence[Sequence[Any]], rhs: Sequence[Any]) -> list[Fraction]
                 factor = a[i][col]
                 a[i] = [vi - factor * vc for vi, vc in zip(a[i], a[col])]
     return [a[i][n] for i in range(n)]
+
+
+def common_denominator(values: Sequence[Fraction]) -> tuple[list[int], int]:
+    """(n, D) with q_i = n_i / D exactly for every rational q_i of ``values`` and D = lcm of their
+    denominators (D = 10^k for decimals with at most k digits after the point, 2^k for floats).
+
+    With one denominator, sums and differences of the q_i are integer sums over D, so signs such as
+    sign((y3 - y2)(x2 - x1) - (y2 - y1)(x3 - x2)) need integer products only (no gcd per step)."""
+    denominator = math.lcm(*(q.denominator for q in values)) if len(values) else 1
+    return [q.numerator * (denominator // q.denominator) for q in values], denominator
 
 
 def _lcm_of_denominators(values: Sequence[Fraction]) -> int:

@@ -13,7 +13,9 @@ Two ways to evaluate, both from the weights only:
   as the plain pass) on a prefix or a suffix of the sorted points, found by bisection; then
   f(x_i) = (a + P_i) x_i + (c + Q_i) with P_i, Q_i the sums of v_k w_k, v_k b_k over the neurons
   active at x_i (prefix sums), evaluated EXACTLY in integer arithmetic on the float64 weights and
-  data (every float is an integer times a power of two), so no cancellation can hide a residual.
+  data (every float is an integer times a power of two), so no cancellation can hide a residual;
+  and, for the exact pass on the data as written, the same sums with the data's integers over
+  common denominators and exact activation tests w_k x_i + b_k > 0 (no Fractions per point).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from itertools import accumulate
 
 import numpy as np
 
-from sparsest.core.dataset import Dataset
+from sparsest.core.dataset import Dataset, ExactValues
 from sparsest.core.network import Network
 
 #: Above this many point-neuron products the exact rational pass is skipped (and reported so).
@@ -79,7 +81,8 @@ def recheck(
 
     ``tolerance`` defaults to the dataset's interpolation tolerance (§6) and ``count_tol`` to
     its counting tolerance. ``exact`` forces (True) or skips (False) the rational pass; by default
-    it runs when N * K <= :data:`EXACT_CHECK_LIMIT`.
+    it runs when N * K <= :data:`EXACT_CHECK_LIMIT` or d = 1 (above that size 1-D data is checked
+    through the sorted points in integers: :meth:`SortedPass1D.max_abs_residual_exact`).
     """
     if network.dim != dataset.dim:
         raise ValueError(f"network has input dimension {network.dim}, data has {dataset.dim}")
@@ -103,9 +106,13 @@ def recheck(
     if sets is None:
         evaluation += f"; activation sets not listed (more than {LISTED_MEMBERSHIPS_LIMIT:,} memberships)"
     if exact is None:
-        exact = size <= EXACT_CHECK_LIMIT
+        exact = size <= EXACT_CHECK_LIMIT or dataset.dim == 1
     exact_residual = None
-    if exact:
+    if exact and size > EXACT_CHECK_LIMIT and dataset.dim == 1:
+        exact_residual = SortedPass1D(network, dataset.X[:, 0]).max_abs_residual_exact(dataset.exact)
+        evaluation += ("; exact residual on the data as written (integers over common denominators, "
+                       "exact activation tests, the weights as the rationals of their floats)")
+    elif exact:
         values = network.evaluate_exact(dataset.X_exact)
         exact_residual = float(max(abs(f - t) for f, t in zip(values, dataset.y_exact)))
     else:
@@ -170,8 +177,8 @@ class SortedPass1D:
         offset = _Dyadic.products(v, b)         # v_k b_k
         a = _Dyadic.products(np.ones(1), np.zeros(1) if net.a is None else net.a[:1])
         c = _Dyadic.products(np.ones(1), np.zeros(1) if net.c is None else np.array([net.c]))
-        P = self._prefix(slope, a)
-        Q = self._prefix(offset, c)
+        P = self._prefix(slope, a, self.first)
+        Q = self._prefix(offset, c, self.first)
         X, Y = _Dyadic.of(xs), _Dyadic.of(ys)
         # f_i - y_i = P_i X_i + Q_i - Y_i, every term brought to the common exponent
         px_exp = P.exponent + X.exponent
@@ -180,19 +187,74 @@ class SortedPass1D:
         worst = max(abs((p * x << sp) + (q << sq) - (t << sy)) for p, x, q, t in zip(P.ints, X.ints, Q.ints, Y.ints))
         return _to_float(worst, low)
 
-    def _prefix(self, terms: "_Dyadic", constant: "_Dyadic") -> "_Dyadic":
-        """Per sorted position, the constant plus the sum of ``terms`` over the neurons active there."""
+    def max_abs_residual_exact(self, exact: ExactValues) -> float:
+        """max_i |f(x_i) - y_i| on the data as written (x_i = X_i / Dx, y_i = Y_i / Dy exactly, see
+        :class:`~sparsest.core.dataset.ExactValues`), the weights read as the exact rationals of their
+        floats, rounded once. Activation is exact too: w_k x_i + b_k > 0 in rationals. It can differ
+        from the float test only next to a knot, so the float boundary ``first`` is checked exactly
+        there and searched exactly (bisection) where it is off."""
+        net, n = self.network, len(self.x)
+        if n == 0:
+            return 0.0
+        Dx, Dy = exact.X_den[0], exact.y_den
+        order = self.order.tolist()
+        X = np.array([exact.X_num[0][i] for i in order], dtype=object)
+        Y = [exact.y_num[i] for i in order]
+        w, b = net.W[:, 0], net.b
+        ratios_w, ratios_b = [t.as_integer_ratio() for t in w.tolist()], [t.as_integer_ratio() for t in b.tolist()]
+        # w x + b > 0  <=>  wm X qb + bm Dx qw > 0  (w = wm / qw, b = bm / qb, qw, qb > 0)
+        wq = np.array([wm * qb for (wm, _), (_, qb) in zip(ratios_w, ratios_b)], dtype=object)
+        bq = np.array([bm * qw * Dx for (_, qw), (bm, _) in zip(ratios_w, ratios_b)], dtype=object)
+
+        def active(k, i):  # vectorised over neurons k and positions i (0 <= i < n)
+            return (wq[k] * X[i] + bq[k]) > 0
+
+        first = self.first.copy()
+        moving = np.flatnonzero(w != 0)
+        right = w[moving] > 0
+        f = first[moving]
+        # right: first is right when f is active and f-1 is not; left: the reverse (beyond the ends: vacuous)
+        at = np.where(f < n, active(moving, np.minimum(f, n - 1)).astype(bool), right)  # position f
+        before = np.where(f > 0, active(moving, np.maximum(f - 1, 0)).astype(bool), ~right)  # position f-1
+        wrong = np.flatnonzero(np.where(right, ~at | before, at | ~before))
+        for k in moving[wrong].tolist():  # rare: a data point within rounding of the knot
+            lo, hi = 0, n
+            while lo < hi:  # first position where "active (w > 0) / inactive (w < 0)" holds exactly
+                mid = (lo + hi) // 2
+                if bool(active(np.array([k]), np.array([mid]))[0]) == (w[k] > 0):
+                    hi = mid
+                else:
+                    lo = mid + 1
+            first[k] = lo
+        slope = _Dyadic.products(net.v, w)
+        offset = _Dyadic.products(net.v, b)
+        a = _Dyadic.products(np.ones(1), np.zeros(1) if net.a is None else net.a[:1])
+        c = _Dyadic.products(np.ones(1), np.zeros(1) if net.c is None else np.array([net.c]))
+        P, Q = self._prefix(slope, a, first), self._prefix(offset, c, first)
+        # f_i - y_i = P_i X_i / Dx + Q_i - Y_i / Dy with P_i = p_i 2^pe, Q_i = q_i 2^qe
+        low = min(P.exponent, Q.exponent, 0)
+        sp, sq, DxDy = P.exponent - low, Q.exponent - low, Dx * Dy
+        worst = max(abs((p << sp) * xi * Dy + (q << sq) * DxDy - ((t * Dx) << -low))
+                    for p, xi, q, t in zip(P.ints, X.tolist(), Q.ints, Y))
+        try:
+            return worst / (DxDy << -low)
+        except OverflowError:
+            return float("inf")
+
+    def _prefix(self, terms: "_Dyadic", constant: "_Dyadic", first: np.ndarray) -> "_Dyadic":
+        """Per sorted position, the constant plus the sum of ``terms`` over the neurons active there
+        (neuron k: positions >= first[k] when rightward, < first[k] otherwise)."""
         n = len(self.x)
         low = min(terms.exponent, constant.exponent)
         scaled = [t << (terms.exponent - low) for t in terms.ints]
         diff = [0] * (n + 1)
         diff[0] = constant.ints[0] << (constant.exponent - low)
-        for first, right, t in zip(self.first.tolist(), self.rightward.tolist(), scaled):
+        for start, right, t in zip(first.tolist(), self.rightward.tolist(), scaled):
             if right:
-                diff[first] += t
+                diff[start] += t
             else:
                 diff[0] += t
-                diff[first] -= t
+                diff[start] -= t
         return _Dyadic(list(accumulate(diff[:n])), low)
 
     def activation_sets(self, active: np.ndarray) -> list[list[int]] | None:

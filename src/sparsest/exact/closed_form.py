@@ -35,8 +35,11 @@ interpolates every point. Every knot lies in [x_1, x_{N-2}], strictly inside (x_
 every neuron is zero on x_0 and nonzero on x_{N-1}: none is idle or affine on the data. The slope
 changes are differences of data slopes, so |delta_k| <= max_i s_i - min_i s_i (SPEC 3's big-M).
 
-Everything is computed in exact rationals (the Dataset's X_exact / y_exact), converted to float64
-only at the end; the float network is then re-checked (interpolation, counts, activation sets).
+Everything is computed exactly on the Dataset's X_exact / y_exact, brought to integers over one
+common denominator for x and one for y (:class:`_SortedData`): slopes, curvature signs, knots and
+the construction's invariants are signs of integer products, vectorised over numpy object arrays
+(no rational arithmetic per point). Floats come last, each one correctly rounded integer division;
+the float network is then re-checked (interpolation, counts, activation sets).
 Cost: O(N log N) (one sort, then linear passes).
 """
 
@@ -51,7 +54,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from sparsest.core.dataset import Dataset
-from sparsest.core.rational import to_fraction
+from sparsest.core.rational import common_denominator, to_fraction
 from sparsest.errors import SparsestError
 from sparsest.core.network import Network
 from sparsest.core.recheck import EXACT_CHECK_LIMIT, SortedPass1D, recheck
@@ -87,8 +90,8 @@ class ClosedFormResult:
     collinear_tol : the relative slope-change threshold under which a curvature counted as 0
         (0.0 = exact).
     tolerance : the interpolation tolerance of the "within tolerance" problem (0.0 for "exact").
-    knot_positions : the knots t_k in exact rationals, increasing.
-    slope_changes : delta_k, the slope change at t_k, in exact rationals.
+    knot_positions : the knots t_k in exact rationals, increasing (built on first access).
+    slope_changes : delta_k, the slope change at t_k, in exact rationals (built on first access).
     order : the permutation that sorts the dataset's points by x (position -> dataset index).
     notes : what was done to reach the answer (thresholds lowered, knots dropped), one line each.
     """
@@ -97,14 +100,21 @@ class ClosedFormResult:
     network: Network
     runs: list[tuple[int, int, int]]
     collinear_tol: float = 0.0
-    knot_positions: tuple[Fraction, ...] = ()
-    slope_changes: tuple[Fraction, ...] = ()
     order: tuple[int, ...] = ()
     problem: str = "exact"
     lower_bound: int = 0
     exact_knots: int = 0
     tolerance: float = 0.0
     notes: tuple[str, ...] = ()
+    _exact: Any = dataclasses.field(default=None, repr=False, compare=False)  # (_Knots, _SortedData)
+
+    @property
+    def knot_positions(self) -> tuple[Fraction, ...]:
+        return () if self._exact is None else self._exact[0].positions(self._exact[1])
+
+    @property
+    def slope_changes(self) -> tuple[Fraction, ...]:
+        return () if self._exact is None else self._exact[0].slope_changes(self._exact[1])
 
     @property
     def why(self) -> str:
@@ -121,6 +131,38 @@ class ClosedFormResult:
 
 
 # ---------------------------------------------------------------------- exact inputs
+@dataclass(frozen=True)
+class _SortedData:
+    """The data sorted by x as integers over two common denominators: x_i = X[i] / Dx and
+    y_i = Y[i] / Dy exactly (object arrays of Python ints), with dX[i] = X[i+1] - X[i] > 0 and
+    dY[i] = Y[i+1] - Y[i]. In these units the slope s_i = (Dx / Dy) dY[i] / dX[i], so every sign
+    and comparison of §4 is a sign of an integer polynomial: no rational arithmetic (no gcd) per point.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    Dx: int
+    Dy: int
+    dX: np.ndarray
+    dY: np.ndarray
+
+    @classmethod
+    def of(cls, xs: Sequence[Fraction], ys: Sequence[Fraction]) -> "_SortedData":
+        """From exact rationals already sorted by x (strictly increasing)."""
+        X, Dx = common_denominator(xs)
+        Y, Dy = common_denominator(ys)
+        X, Y = np.array(X, dtype=object), np.array(Y, dtype=object)  # (avoid numpy int64 for big ints)
+        return cls(X, Y, Dx, Dy, X[1:] - X[:-1], Y[1:] - Y[:-1])
+
+    @property
+    def n(self) -> int:
+        return len(self.X)
+
+    def slope(self, j: int) -> Fraction:
+        """s_j, the slope of the segment (j, j+1), exactly."""
+        return Fraction(int(self.dY[j]) * self.Dx, int(self.dX[j]) * self.Dy)
+
+
 def _sorted_exact(x: Sequence[Any], y: Sequence[Any]) -> tuple[list[int], list[Fraction], list[Fraction]]:
     """Exact rationals of (x, y), sorted by x; the permutation; refuses repeated x."""
     xs = [to_fraction(v, f"x[{i}]") for i, v in enumerate(np.asarray(x, dtype=object).reshape(-1))]
@@ -136,22 +178,42 @@ def _sorted_exact(x: Sequence[Any], y: Sequence[Any]) -> tuple[list[int], list[F
     return order, xs, ys
 
 
-def _slopes(xs: Sequence[Fraction], ys: Sequence[Fraction]) -> list[Fraction]:
-    return [(ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i]) for i in range(len(xs) - 1)]
+def _cross(data: _SortedData) -> np.ndarray:
+    """(s_{m+1} - s_m) dX[m] dX[m+1] (Dy / Dx) = dY[m+1] dX[m] - dY[m] dX[m+1] for m = 0..N-3: an
+    integer with the sign of the curvature at the interior point m+1."""
+    return data.dY[1:] * data.dX[:-1] - data.dY[:-1] * data.dX[1:]
 
 
-def _signs_from_slopes(s: Sequence[Fraction], collinear_tol: float) -> list[int]:
+def _signs(data: _SortedData, collinear_tol: float) -> np.ndarray:
+    """kappa at the interior points (int8 array, entry m for the sorted position m+1): the exact
+    sign of s_{m+1} - s_m, or 0 when |s_{m+1} - s_m| <= collinear_tol * max_j |s_j| (exact too:
+    cross-multiplied integers, the float collinear_tol read as its exact binary value)."""
     if collinear_tol < 0 or not math.isfinite(collinear_tol):
         raise SparsestError(f"collinear_tol must be a finite number >= 0, got {collinear_tol}")
-    threshold = Fraction(collinear_tol) * max((abs(v) for v in s), default=Fraction(0))
-    signs = []
-    for i in range(1, len(s)):
-        diff = s[i] - s[i - 1]
-        if abs(diff) <= threshold:
-            signs.append(0)
-        else:
-            signs.append(1 if diff > 0 else -1)
+    if data.n < 3:
+        return np.zeros(0, dtype=np.int8)
+    cross = _cross(data)
+    signs = (cross > 0).astype(np.int8) - (cross < 0).astype(np.int8)
+    if collinear_tol > 0:
+        p, q = Fraction(collinear_tol).as_integer_ratio()
+        top, bottom = _largest_scaled_slope(data)  # max_j |dY_j| / dX_j = top / bottom
+        # |s_{m+1} - s_m| <= tol max|s|  <=>  |cross_m| q bottom <= p top dX[m] dX[m+1]
+        small = np.abs(cross) * (q * bottom) <= (data.dX[:-1] * data.dX[1:]) * (p * top)
+        signs[small.astype(bool)] = 0
     return signs
+
+
+def _largest_scaled_slope(data: _SortedData) -> tuple[int, int]:
+    """max_j |dY_j| / dX_j exactly, as (numerator, denominator). Correctly rounded int division
+    is monotone, so the maximum is among the segments whose float ratio is the largest float."""
+    magnitude = np.abs(data.dY)
+    try:
+        ratios = (magnitude / data.dX).astype(np.float64)
+        candidates = np.flatnonzero(ratios == ratios.max()).tolist()
+    except OverflowError:  # a ratio beyond float64 (e.g. y with hundreds of decimals, x integers)
+        candidates = range(len(magnitude))
+    best = max(candidates, key=lambda j: Fraction(int(magnitude[j]), int(data.dX[j])))
+    return int(magnitude[best]), int(data.dX[best])
 
 
 # ---------------------------------------------------------------------- public API
@@ -167,21 +229,18 @@ def curvature_signs(x: Sequence[Any], y: Sequence[Any], collinear_tol: float = 0
     |s_i - s_{i-1}| <= collinear_tol * max_j |s_j|.
     """
     _, xs, ys = _sorted_exact(x, y)
-    return _signs_from_slopes(_slopes(xs, ys), float(collinear_tol))
+    return _signs(_SortedData.of(xs, ys), float(collinear_tol)).tolist()
 
 
 def runs_of(signs: Sequence[int]) -> list[tuple[int, int, int]]:
     """The maximal runs of equal nonzero kappa, as (start, end, sign) with inclusive sorted
     positions of interior points (signs[m] is the point at position m+1); a 0 breaks a run."""
-    runs: list[tuple[int, int, int]] = []
-    start = None
-    for m, sg in enumerate(list(signs) + [0]):
-        if start is not None and sg != signs[start - 1]:
-            runs.append((start, m, signs[start - 1]))
-            start = None
-        if start is None and sg != 0:
-            start = m + 1
-    return runs
+    kappa = np.asarray(signs, dtype=np.int8).reshape(-1)
+    if kappa.size == 0:
+        return []
+    starts = np.flatnonzero((kappa != 0) & np.concatenate([[True], kappa[1:] != kappa[:-1]]))
+    ends = np.flatnonzero((kappa != 0) & np.concatenate([kappa[:-1] != kappa[1:], [True]]))
+    return list(zip((starts + 1).tolist(), (ends + 1).tolist(), kappa[starts].tolist()))
 
 
 def _check_dataset(dataset: Dataset) -> None:
@@ -191,8 +250,13 @@ def _check_dataset(dataset: Dataset) -> None:
         raise SparsestError(_NEEDS_1D)
 
 
-def _dataset_xy(dataset: Dataset) -> tuple[list[Fraction], list[Fraction]]:
-    return [row[0] for row in dataset.X_exact], list(dataset.y_exact)
+def _sorted_dataset(dataset: Dataset) -> tuple[np.ndarray, _SortedData]:
+    """The permutation sorting the dataset by x and its data in integers (:class:`_SortedData`).
+    A Dataset's points are distinct in float64 (sparsest.core.dataset), so the float order is exact."""
+    order = np.argsort(dataset.X[:, 0], kind="stable")
+    exact = dataset.exact
+    X, Y = np.array(exact.X_num[0], dtype=object)[order], np.array(exact.y_num, dtype=object)[order]
+    return order, _SortedData(X, Y, exact.X_den[0], exact.y_den, X[1:] - X[:-1], Y[1:] - Y[:-1])
 
 
 def min_knots(dataset: Dataset, collinear_tol: float = 0.0) -> int:
@@ -203,8 +267,8 @@ def min_knots(dataset: Dataset, collinear_tol: float = 0.0) -> int:
     :func:`curvature_signs`). Raises SparsestError unless d = 1 with the skip term.
     """
     _check_dataset(dataset)
-    x, y = _dataset_xy(dataset)
-    signs = curvature_signs(x, y, collinear_tol)
+    _, data = _sorted_dataset(dataset)
+    signs = _signs(data, float(collinear_tol))
     return sum((end - start + 2) // 2 for start, end, _ in runs_of(signs))
 
 
@@ -241,15 +305,11 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
     if isinstance(collinear_tol, bool) or not isinstance(collinear_tol, (int, float)) \
             or not math.isfinite(collinear_tol) or collinear_tol < 0:
         raise SparsestError(f"collinear_tol must be a finite number >= 0, got {collinear_tol!r}")
-    x_raw, y_raw = _dataset_xy(dataset)
-    # a Dataset's points are distinct in float64 (sparsest.core.dataset), so the float order is exact
-    order = np.argsort(dataset.X[:, 0], kind="stable").tolist()
-    xs, ys = [x_raw[i] for i in order], [y_raw[i] for i in order]
-    s = _slopes(xs, ys)
-    exact_signs = _signs_from_slopes(s, 0.0)
-    exact = _construct(xs, ys, s, exact_signs)
-    _assert_interpolates_exact(xs, ys, exact.a, exact.c, exact.knots)
-    exact_network, problem_with_exact = _faithful_network(dataset, exact, xs, ys, s)
+    order, data = _sorted_dataset(dataset)
+    exact_signs = _signs(data, 0.0)
+    exact = _construct(data, exact_signs)
+    _assert_interpolates_exact(exact, exact_signs)
+    exact_network, problem_with_exact = _faithful_network(dataset, exact)
     exact_result = exact.result(exact_network, order, problem="exact", lower_bound=len(exact.knots),
                                 exact_knots=len(exact.knots), collinear_tol=0.0, tolerance=0.0)
     if collinear_tol == 0:
@@ -260,7 +320,7 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
                 "sparsest interpolant within the interpolation tolerance"
             )
         return exact_result
-    candidate = _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_network,
+    candidate = _within_tolerance(dataset, data, exact_signs, exact, exact_network,
                                   problem_with_exact is None,
                                   float(collinear_tol))
     if candidate is None:
@@ -297,75 +357,108 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
 
 # ---------------------------------------------------------------------- the two problems
 @dataclass(frozen=True)
-class _Construction:
-    """Knots (t, delta, first active sorted position), runs and the affine part of one construction."""
+class _Knots:
+    """The knots of one construction in the integer units of :class:`_SortedData`, increasing.
 
-    knots: list
+    Knot k sits where the data line L_left[k] meets L_right[k] (L_j through the sorted points j,
+    j+1): t_k = Tn[k] / (Td[k] Dx) with Td > 0; its slope change is s_right - s_left; it is
+    active (x > t_k) on the sorted positions >= first[k]. Pair knots: left = i-1, right = i+1,
+    first = i+1; odd-run knots on the data point q: left = q-1, right = q, first = q+1, t = x_q.
+    """
+
+    left: np.ndarray
+    right: np.ndarray
+    first: np.ndarray
+    Tn: np.ndarray
+    Td: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def subset(self, keep: np.ndarray) -> "_Knots":
+        return _Knots(self.left[keep], self.right[keep], self.first[keep], self.Tn[keep], self.Td[keep])
+
+    def positions(self, data: _SortedData) -> tuple[Fraction, ...]:
+        """t_k exactly."""
+        return tuple(Fraction(int(n), int(d) * data.Dx) for n, d in zip(self.Tn, self.Td))
+
+    def slope_changes(self, data: _SortedData) -> tuple[Fraction, ...]:
+        """delta_k = s_right - s_left exactly."""
+        return tuple(data.slope(r) - data.slope(l) for l, r in zip(self.left.tolist(), self.right.tolist()))
+
+
+@dataclass(frozen=True)
+class _Construction:
+    """The knots, runs and data of one construction (affine part: the line L_0, a = s_0)."""
+
+    knots: _Knots
     runs: list
-    a: Fraction
-    c: Fraction
+    data: _SortedData
 
     def result(self, network, order, *, problem, lower_bound, exact_knots, collinear_tol, tolerance,
                notes=()) -> ClosedFormResult:
         return ClosedFormResult(
             knots=network.width if network is not None else len(self.knots), network=network,
-            runs=self.runs, collinear_tol=float(collinear_tol),
-            knot_positions=tuple(t for t, _, _ in self.knots),
-            slope_changes=tuple(d for _, d, _ in self.knots), order=tuple(order), problem=problem,
+            runs=self.runs, collinear_tol=float(collinear_tol), order=tuple(order.tolist()), problem=problem,
             lower_bound=lower_bound, exact_knots=exact_knots, tolerance=tolerance, notes=tuple(notes),
+            _exact=(self.knots, self.data),
         )
 
 
-def _construct(xs, ys, s, signs) -> _Construction:
-    """The knots of §4 for these curvature signs (exact rationals; see the module docstring)."""
-    n = len(xs)
+def _construct(data: _SortedData, signs: np.ndarray) -> _Construction:
+    """The knots of §4 for these curvature signs (exact integers; see the module docstring),
+    with the invariants of the construction checked exactly (vectorised over the knots)."""
+    n = data.n
     runs = runs_of(signs)
-    if n >= 2:
-        a_exact = s[0]
-        c_exact = ys[0] - s[0] * xs[0]
-    else:
-        a_exact, c_exact = Fraction(0), ys[0]
-
-    def line(i: int, t: Fraction) -> Fraction:  # L_i(t)
-        return ys[i] + s[i] * (t - xs[i])
-
-    knots: list[tuple[Fraction, Fraction, int]] = []  # (t, delta, first active sorted position)
-    for start, end, sign in runs:
-        i = start
-        while i + 1 <= end:  # the pair (i, i+1): one knot where L_{i-1} meets L_{i+1}
-            denom = s[i - 1] - s[i + 1]
-            _assert(denom != 0, f"parallel lines in a run at positions {i}, {i + 1}")
-            t = (ys[i + 1] - ys[i] - s[i + 1] * xs[i + 1] + s[i - 1] * xs[i]) / denom
-            _assert(xs[i] < t < xs[i + 1], f"pair knot {t} outside ({xs[i]}, {xs[i + 1]})")
-            _assert(line(i - 1, t) == line(i + 1, t), "pair knot is not on both lines")
-            delta = s[i + 1] - s[i - 1]
-            _assert((delta > 0) == (sign > 0), "pair slope change has the wrong sign")
-            knots.append((t, delta, i + 1))
-            i += 2
-        if i == end:  # odd run: one knot at the data point i
-            delta = s[i] - s[i - 1]
-            _assert(delta != 0 and (delta > 0) == (sign > 0), "odd-run slope change has the wrong sign")
-            knots.append((xs[i], delta, i + 1))
-    for t, _, first in knots:
+    start = np.array([r[0] for r in runs], dtype=np.int64)
+    end = np.array([r[1] for r in runs], dtype=np.int64)
+    n_pairs = (end - start + 1) // 2
+    # the pairs (i, i+1) of every run: i = start, start + 2, ... (n_pairs of them)
+    offsets = np.arange(int(n_pairs.sum())) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
+    pair_at = np.repeat(start, n_pairs) + 2 * offsets
+    odd_at = end[(end - start) % 2 == 0]
+    X, Y, dX, dY = data.X, data.Y, data.dX, data.dY
+    # pair knot where L_{i-1} meets L_{i+1} (l, r): T (dY_l dX_r - dY_r dX_l) =
+    # (Y_r - Y_l) dX_l dX_r - dY_r dX_l X_r + dY_l dX_r X_l, in the units of X (t = T / Dx)
+    l, r = pair_at - 1, pair_at + 1
+    pair_Td = dY[l] * dX[r] - dY[r] * dX[l]
+    pair_Tn = (Y[r] - Y[l]) * dX[l] * dX[r] - dY[r] * dX[l] * X[r] + dY[l] * dX[r] * X[l]
+    _assert(not np.any(pair_Td == 0), "parallel lines in a run")
+    flip = (pair_Td < 0).astype(bool)
+    pair_Tn, pair_Td = np.where(flip, -pair_Tn, pair_Tn), np.where(flip, -pair_Td, pair_Td)
+    _assert(bool(np.all((X[pair_at] * pair_Td < pair_Tn) & (pair_Tn < X[pair_at + 1] * pair_Td))),
+            "a pair knot is outside its data interval")
+    # by position (a pair's knot lies in (x_i, x_{i+1}), an odd one on x_q); increasing is checked below
+    sorted_by = np.argsort(np.concatenate([2 * pair_at + 1, 2 * odd_at]), kind="stable")
+    left = np.concatenate([l, odd_at - 1])[sorted_by]
+    right = np.concatenate([r, odd_at])[sorted_by]
+    first = np.concatenate([pair_at + 1, odd_at + 1])[sorted_by]
+    Tn = np.concatenate([pair_Tn, X[odd_at]])[sorted_by] if len(first) else np.zeros(0, dtype=object)
+    Td = np.concatenate([pair_Td, np.ones(len(odd_at), dtype=object)])[sorted_by] if len(first) else Tn
+    knots = _Knots(left, right, first, Tn.astype(object), Td.astype(object))
+    if len(knots):
+        # sign(s_r - s_l) = sign(dY_r dX_l - dY_l dX_r) = the run's sign (kappa at the pair's first point /
+        # the odd knot's point)
+        change = dY[right] * dX[left] - dY[left] * dX[right]
+        _assert(np.all(((change > 0).astype(np.int8) - (change < 0).astype(np.int8)) == signs[first - 2]),
+                "a slope change has the wrong sign")
         # a knot at or beyond x_0 / x_{N-1} would be idle or affine on all the data
-        _assert(xs[0] < t < xs[-1], f"knot {t} not strictly inside the data range")
-        _assert(2 <= first <= n - 1, "activation set out of range")
-    _assert(all(knots[k][0] < knots[k + 1][0] for k in range(len(knots) - 1)), "knots not increasing")
+        _assert(bool(np.all((first >= 2) & (first <= n - 1))), "activation set out of range")
+        _assert(bool(np.all(knots.Tn[:-1] * knots.Td[1:] < knots.Tn[1:] * knots.Td[:-1])), "knots not increasing")
     _assert(len(knots) == sum((e - b + 2) // 2 for b, e, _ in runs), "knot count disagrees with the runs")
-    return _Construction(knots, runs, a_exact, c_exact)
+    return _Construction(knots, runs, data)
 
 
-def _faithful_network(dataset: Dataset, construction: _Construction, xs, ys, s) -> tuple[Network | None, str | None]:
+def _faithful_network(dataset: Dataset, construction: _Construction) -> tuple[Network | None, str | None]:
     """The float64 network of a construction and None, or (network or None, why it is not faithful)."""
     try:
-        network = _float_network(construction.knots, construction.a, construction.c, xs, ys, s,
-                                 np.sort(dataset.X[:, 0]))
+        network = _float_network(construction, np.sort(dataset.X[:, 0]))
     except SparsestError as err:
         return None, str(err)
-    return network, _unfaithful_because(dataset, network, [first for _, _, first in construction.knots])
+    return network, _unfaithful_because(dataset, network, construction.knots.first)
 
 
-def _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_network, exact_is_faithful, collinear_tol):
+def _within_tolerance(dataset, data, exact_signs, exact, exact_network, exact_is_faithful, collinear_tol):
     """The first faithful float64 network within the interpolation tolerance, trying slope-change
     thresholds collinear_tol, collinear_tol / 1e3, collinear_tol / 1e6 (those >= 1e-16), then 0 with the neurons below the
     counting tolerance dropped. Returns (construction, network, threshold, notes), or None when
@@ -373,17 +466,17 @@ def _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_network, exa
     thresholds = [t for t in (collinear_tol, collinear_tol * 1e-3, collinear_tol * 1e-6) if t >= 1e-16]
     tried = set()
     for threshold in thresholds:
-        signs = _signs_from_slopes(s, threshold)
-        key = tuple(signs)
+        signs = _signs(data, threshold)
+        key = signs.tobytes()
         if key in tried:
             continue
         tried.add(key)
-        if signs == exact_signs:
+        if np.array_equal(signs, exact_signs):
             if exact_is_faithful:  # smaller thresholds give the same signs: nothing new to try
                 return None
             break
-        construction = _construct(xs, ys, s, signs)
-        network, problem = _faithful_network(dataset, construction, xs, ys, s)
+        construction = _construct(data, signs)
+        network, problem = _faithful_network(dataset, construction)
         if problem is None:
             notes = [] if threshold == collinear_tol else [
                 f"collinear_tol {collinear_tol:.3g} dropped a slope change the data needs; "
@@ -392,8 +485,10 @@ def _within_tolerance(dataset, xs, ys, s, exact_signs, exact, exact_network, exa
     if exact_network is None:
         return None
     keep = exact_network.active_mask(dataset.X, dataset.count_tol)
-    kept = _Construction([k for k, on in zip(exact.knots, keep) if on], exact.runs, exact.a, exact.c)
-    network, problem = _faithful_network(dataset, kept, xs, ys, s)
+    if keep.all():  # nothing to drop: the same network as the exact one, already found unfaithful
+        return None
+    kept = _Construction(exact.knots.subset(keep), exact.runs, data)
+    network, problem = _faithful_network(dataset, kept)
     if problem is not None:
         return None
     dropped = int((~keep).sum())
@@ -474,51 +569,102 @@ def _assert(condition: bool, message: str) -> None:
         raise AssertionError(f"closed form invariant violated: {message}")
 
 
-def _assert_interpolates_exact(xs, ys, a, c, knots) -> None:
-    """The exact piecewise-linear function hits every point (before any rounding), in O(N + K):
-    left of x_i it is (a + D) x + (c - T) with D = sum delta_k, T = sum delta_k t_k over t_k < x_i."""
-    D = T = Fraction(0)
-    k = 0
-    for xi, yi in zip(xs, ys):
-        while k < len(knots) and knots[k][0] < xi:
-            D += knots[k][1]
-            T += knots[k][1] * knots[k][0]
-            k += 1
-        _assert((a + D) * xi + (c - T) == yi, f"exact interpolant misses the point x={xi}")
+def _assert_interpolates_exact(construction: _Construction, exact_signs: np.ndarray) -> None:
+    """The exact piecewise-linear function hits every point (before any rounding), in O(N + K).
+
+    f is L_0 left of the first knot and L_right[k] right of knot k (its slope changes by
+    s_right - s_left there and the knot is on both lines, checked in :func:`_construct`), so it
+    interpolates when the lines chain: L_0 = L_left[0], L_right[k] = L_left[k+1] and L_right[last]
+    = L_{N-2}. Two data lines L_a, L_b (a <= b) are the same line exactly when the points a+1..b
+    are collinear with their neighbours: every exact kappa there is 0. (Each piece's points lie
+    between its knots on its line, by the intervals of :class:`_Knots`.)"""
+    knots, n = construction.knots, construction.data.n
+    if n < 3:
+        _assert(len(knots) == 0, "knots on two points")
+        return
+    bends = np.concatenate([[0], np.cumsum(exact_signs != 0)])  # bends[m] = #nonzero kappa at points 1..m
+
+    def same_line(a, b):  # L_a == L_b for a <= b: kappa = 0 at the points a+1..b
+        return (a <= b) & (bends[b] == bends[a])
+
+    ends_from = np.concatenate([[0], knots.right])
+    ends_to = np.concatenate([knots.left, [n - 2]])
+    _assert(bool(np.all(same_line(ends_from, ends_to))), "exact interpolant misses a data point (lines do not chain)")
 
 
-def _float_network(knots, a_exact: Fraction, c_exact: Fraction, xs, ys, s, xs_float: np.ndarray) -> Network:
+def _exact_dyadic(value: float) -> tuple[int, int]:
+    """(m, e) with value == m / 2^e exactly (e >= 0)."""
+    m, d = value.as_integer_ratio()
+    return m, d.bit_length() - 1
+
+
+def _float_network(construction: _Construction, xs_float: np.ndarray) -> Network:
     """One neuron per knot, rounded to float64 with error feedback so that rounding never accumulates.
 
-    Right of every knot (t, delta, first) the construction runs along a data line L_j through the
-    sorted points j and j + 1 (slope s_j): j = first - 1 for a knot on the data point x_j (odd
-    run), j = first for a pair knot inside (x_{first-1}, x_first). The float network's own line there is
-    S1 x + S0, S1 and S0 the exact sums of its rounded weights. Each knot's float slope change is
-    fl(s_j - S1_before), and its float knot is where the new float line passes through the data
-    point j, clamped into [x_{first-1}, x_first) of the sorted float data (so the activation set
-    {x > t} is the intended one, also for a knot on a data point): the error of each piece is one
-    rounding, not the sum of the roundings of every knot to its left. Then w = 2^e ~
-    sqrt|slope change|, v = slope change / w, b = -w t (exact: scalings by powers of two).
+    Right of every knot k the construction runs along the data line L_j, j = right[k] (slope
+    s_j). The float network's own line there is S1 x + S0, S1 and S0 the exact sums of its rounded
+    weights. Each knot's float slope change is fl(s_j - S1_before), and its float knot is where the
+    new float line passes through the data point j, clamped into [x_{first-1}, x_first) of the
+    sorted float data (so the activation set {x > t} is the intended one, also for a knot on a data
+    point): the error of each piece is one rounding, not the sum of the roundings of every knot to
+    its left. Then w = 2^e ~ sqrt|slope change|, v = slope change / w, b = -w t (exact: scalings by
+    powers of two). S1 = n1 / 2^G and S0 = n0 / 2^G are kept as integers (floats are dyadic), and
+    every float is one correctly rounded integer division (Python's int / int), so this is the
+    exact-rational rounding without rational arithmetic.
     """
+    data, knots = construction.data, construction.knots
+    X, Y, Dx, Dy = data.X, data.Y, data.Dx, data.Dy
     K = len(knots)
-    v = np.zeros(K)
-    w = np.zeros(K)
-    b = np.zeros(K)
-    a_float, c_float = float(a_exact), float(c_exact)
-    S1, S0 = Fraction(a_float), Fraction(c_float)
-    for k, (t, delta, first) in enumerate(knots):
-        j = first - 1 if t == xs[first - 1] else first  # odd-run knot on x_j: L_j; pair knot: L_first
-        d = float(s[j] - S1)
+    if data.n >= 2:  # a = s_0, c = y_0 - s_0 x_0
+        dX0, dY0 = int(data.dX[0]), int(data.dY[0])
+        a_float = _ratio(dY0 * Dx, dX0 * Dy)
+        c_float = _ratio(int(Y[0]) * dX0 - dY0 * int(X[0]), dX0 * Dy)
+    else:
+        a_float, c_float = 0.0, _ratio(int(Y[0]), Dy)
+    (n1, g1), (n0, g0) = _exact_dyadic(a_float), _exact_dyadic(c_float)
+    G = max(g1, g0)
+    n1, n0 = n1 << (G - g1), n0 << (G - g0)
+    DxDy = Dx * Dy
+    j = knots.right
+    # per knot, in the units of the line S1 x + S0 = (n1 x + n0) / 2^G:
+    # s_j - S1 = (A 2^G - n1 B) / (B 2^G) and S0 + S1 x_j - y_j = (n0 Dx Dy + n1 C - E 2^G) / (Dx Dy 2^G)
+    A, B = (data.dY[j] * Dx).tolist(), (data.dX[j] * Dy).tolist()
+    C, E = (X[j] * Dy).tolist(), (Y[j] * Dx).tolist()
+    first = knots.first
+    lows = xs_float[first - 1].tolist()
+    highs = np.nextafter(xs_float[first], -np.inf).tolist()
+    d_out, knot_out = [0.0] * K, [0.0] * K
+    for k in range(K):
+        d = _ratio((A[k] << G) - n1 * B[k], B[k] << G)  # fl(s_j - S1)
         if d == 0.0 or not math.isfinite(d):
-            raise SparsestError(f"slope change {float(delta)!r} at x={float(t)!r} does not fit in float64")
-        S1 += Fraction(d)
-        knot = float((S0 + S1 * xs[j] - ys[j]) / Fraction(d))
-        low, high = xs_float[first - 1], xs_float[first]
-        knot = min(max(knot, low), float(np.nextafter(high, -np.inf)))
-        S0 -= Fraction(d) * Fraction(knot)
-        _, e2 = math.frexp(abs(d))  # |d| = m 2^e2 with m in [1/2, 1)
-        e = e2 // 2
-        w[k] = math.ldexp(1.0, e)
-        v[k] = d / w[k]  # exact: division by a power of two
-        b[k] = -(w[k] * knot)  # exact for normal numbers: multiplication by a power of two
+            left = int(knots.left[k])
+            raise SparsestError(f"slope change {float(data.slope(int(j[k])) - data.slope(left))!r} at "
+                                f"x={float(Fraction(int(knots.Tn[k]), int(knots.Td[k]) * Dx))!r} does not fit in float64")
+        p, q = d.as_integer_ratio()
+        e = q.bit_length() - 1
+        if e > G:
+            n1, n0, G = n1 << (e - G), n0 << (e - G), e
+        n1 += p << (G - e)
+        # fl((S0 + S1 x_j - y_j) / d), clamped into [x_{first-1}, x_first)
+        knot = _ratio((n0 * DxDy + n1 * C[k] - (E[k] << G)) << e, (DxDy * p) << G)
+        knot = min(max(knot, lows[k]), highs[k])
+        pk, qk = knot.as_integer_ratio()
+        ek = qk.bit_length() - 1
+        if e + ek > G:
+            n1, n0, G = n1 << (e + ek - G), n0 << (e + ek - G), e + ek
+        n0 -= (p * pk) << (G - e - ek)
+        d_out[k], knot_out[k] = d, knot
+    d, knot = np.array(d_out), np.array(knot_out)
+    _, e2 = np.frexp(np.abs(d))  # |d| = m 2^e2 with m in [1/2, 1)
+    w = np.ldexp(1.0, e2 // 2)
+    v = d / w  # exact: division by a power of two
+    b = -(w * knot)  # exact for normal numbers: multiplication by a power of two
     return Network(v=v, W=w.reshape(K, 1), b=b, a=np.array([a_float]), c=c_float)
+
+
+def _ratio(numerator: int, denominator: int) -> float:
+    """numerator / denominator correctly rounded to float64 (+-inf beyond its range)."""
+    try:
+        return numerator / denominator
+    except OverflowError:
+        return math.copysign(math.inf, numerator) * math.copysign(1, denominator)
