@@ -222,6 +222,15 @@ def _closed_form(dataset, objective, count_bias, box, t0) -> Certificate | None:
     check = recheck(network, dataset, count_bias=count_bias)
     value = check.neurons if objective == "neurons" else check.parameters
     proven = check.interpolates and value == result.lower_bound
+    notes = dataset.notices + result.notes
+    if value < result.lower_bound:
+        # The bound is proven for the data as written (every nonzero slope change counts); the
+        # re-check counts at the counting tolerance. A count below the bound is not an upper bound
+        # of the same problem, so none is claimed.
+        notes = notes + (f"the float64 network has {value} neurons above the counting tolerance, fewer than the "
+                         f"{result.lower_bound} proven for the data as written: not an upper bound of that "
+                         f"problem, so none is stated",)
+        value = None
     assumptions = {
         **_options(dataset, count_bias),
         "bound": "closed-form",
@@ -236,7 +245,7 @@ def _closed_form(dataset, objective, count_bias, box, t0) -> Certificate | None:
         count_bias=count_bias, method="closed-form", status="optimal" if proven else "unverified",
         lower_bound=result.lower_bound, upper_bound=value, network=network, recheck=check,
         seconds=time.monotonic() - t0, assumptions=assumptions, box=box,
-        box_touched=None if box is None else False, notes=dataset.notices + result.notes,
+        box_touched=None if box is None else False, notes=notes,
     )
 
 
