@@ -1,4 +1,4 @@
-"""Reproduce the paper's two experiments (SPEC 5) with the certified optimum beside them.
+"""Reproduce the paper's two experiments (docs/math.md §5) with the certified optimum beside them.
 
     .venv/bin/python -m benchmarks.paper_experiments [--seeds 3] [--steps 100000] [--jobs 1]
         [--time-limit 600] [--out out/paper]
@@ -8,7 +8,7 @@ Writes (deterministically, given the same options; timings aside):
 * ``OUT/one_d/`` and ``OUT/multivariate/`` — the full ``sparsest compare`` reports;
 * ``docs/paper_experiments.md`` and ``docs/figures/paper_*.png`` — the summary for the docs.
 
-Settings are the published ones (SPEC 5): full-batch Adam, lr 0.01, MSE, no skip term, no output
+Settings are the published ones (docs/math.md §5): full-batch Adam, lr 0.01, MSE, no skip term, no output
 bias; 1-D width 80, lambda 3e-3, biases not penalised; multivariate width 100, lambda 5e-3,
 biases penalised (and counted as parameters); the published scheme (constant lambda) for a fixed
 number of steps (no early stop). Methods: l^p with p = 0.4 and 0.7, weight decay, none.
@@ -40,7 +40,7 @@ FIGURES = ROOT / "docs" / "figures"
 METHODS = ["lp", "weight-decay", "none"]
 PS = [0.4, 0.7]
 
-#: What the paper reported (SPEC 5), per group label: (neurons, parameters or None).
+#: What the paper reported (docs/math.md §5), per group label: (neurons, parameters or None).
 PAPER_1D = {"lp p=0.4": "3 neurons (the sparsest), after about 60k steps", "weight-decay": "46 of 80 neurons",
             "none": "57 of 80 neurons"}
 PAPER_MULTI = {"lp p=0.4": "5 neurons, 11 nonzero path weights", "weight-decay": "6 neurons, 186 path weights",
@@ -57,7 +57,7 @@ def multivariate_instance() -> dict:
         "X": [[float(f"{v:.4f}") for v in row] for row in X],
         "y": [float(f"{v:.4f}") for v in y],
         "skip": False,
-        "description": "The paper's multivariate experiment (SPEC 5): N = 10 points in d = 50, x and y "
+        "description": "The paper's multivariate experiment (docs/math.md §5): N = 10 points in d = 50, x and y "
                        "uniform on [-1, 1]; no skip term, no output bias. The paper's own draw is not "
                        "published, so this is a fresh seeded draw of the same distribution.",
         "source": f"benchmarks/paper_experiments.py: rng = numpy.random.default_rng({MULTIVARIATE_SEED}); "
@@ -152,7 +152,7 @@ def _raw(runs, with_biases: bool) -> str:
 
 def _table(result, paper: dict, with_biases: bool) -> list[str]:
     inst = result.instances[0]
-    lines = ["| method | the paper reported | ours, counted like the paper (per seed) | ours, judged (SPEC 5) "
+    lines = ["| method | the paper reported | ours, counted like the paper (per seed) | ours, judged (docs/math.md §5) "
              "| + exact polish on the trained support |",
              "|---|---|---|---|---|"]
     labels = list(dict.fromkeys(group_label(r.method, r.p) for r in inst.summary))
@@ -191,10 +191,10 @@ def render(args, one_result, multi_result, multi_parameters, figures, out, secon
         f"results.json/csv): `{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}/one_d/report.md`, "
         "`.../multivariate/report.md`.",
         "",
-        "Settings (SPEC 5, the published ones): full-batch Adam, lr 0.01, MSE loss, no skip term, no output "
+        "Settings (docs/math.md §5, the published ones): full-batch Adam, lr 0.01, MSE loss, no skip term, no output "
         f"bias, the paper's proximal reweighted-l1 step with constant lambda, {args.steps} steps (no early stop), "
         f"seeds 0..{args.seeds - 1}. A run *interpolates* when max |f(x_i) - y_i| <= 1e-7 max(1, max |y|) "
-        "(SPEC 6); a run that does not interpolate is a failure whatever its count (SPEC 5). Counts are "
+        "(docs/math.md §6); a run that does not interpolate is a failure whatever its count (docs/math.md §5). Counts are "
         "of the merged network (neurons with the same activation set and sign merged, exactly on the data); "
         "the paper counted the raw active neurons and path weights, shown separately. "
         "The *polish* column re-solves the interpolation exactly (an LP) on the support training found: it is "
@@ -203,7 +203,7 @@ def render(args, one_result, multi_result, multi_parameters, figures, out, secon
         "## 1-D: x = -2..3, y = 0, 0, 1, 1, 0, 0 (width 80, lambda 3e-3, biases not penalised)",
         "",
         f"**Proven optimum: {exact_sentence(one_exact)}.** Without the skip term (the paper's setting); with "
-        "the skip term the closed form of SPEC 4 gives 3 (instances/peak_plateau.json).",
+        "the skip term the closed form of docs/math.md §4 gives 3 (instances/peak_plateau.json).",
         "",
         *_table(one_result, PAPER_1D, with_biases=False),
         "",

@@ -7,7 +7,7 @@ proven optimum) and planted_2d_n10, planted_2d_n12, square_corners_2d (2-D, no s
 optimum recorded: they are for the multivariate certifier). Every random step is seeded here, so
 running the script again gives byte-identical files (tests/test_univariate.py checks this).
 
-1-D optima come from the closed form of SPEC 4 (sparsest.exact.closed_form.min_knots); for N <= 8 the
+1-D optima come from the closed form of docs/math.md §4 (sparsest.exact.closed_form.min_knots); for N <= 8 the
 exhaustive M-free LP search of tests/test_univariate.py re-proves them on every test run.
 """
 
@@ -51,12 +51,12 @@ def _one_d(name, X, y, description, source):
     k = min_knots(ds)
     n = ds.n_points
     if n <= EXHAUSTIVE_N:
-        how = (f"Optimum {k} neuron(s) with the skip term, proven twice: by the closed form of SPEC 4 "
+        how = (f"Optimum {k} neuron(s) with the skip term, proven twice: by the closed form of docs/math.md §4 "
                "(sum over curvature runs of ceil(run/2), sparsest.exact.closed_form) and by the exhaustive "
                "M-free LP search over all supports in tests/test_univariate.py, which re-proves it on "
                "every test run.")
     else:
-        how = (f"Optimum {k} neurons with the skip term, proven by the closed form of SPEC 4 (the "
+        how = (f"Optimum {k} neurons with the skip term, proven by the closed form of docs/math.md §4 (the "
                "1-D theorem: sum over curvature runs of ceil(run/2), computed in exact rationals, with "
                "a constructed network of that size re-checked in float64 and exact rationals); N is too "
                "large for the exhaustive search.")
@@ -76,7 +76,7 @@ def peak_plateau():
         "peak_plateau", list(range(-2, 4)), [0, 0, 1, 1, 0, 0],
         "The paper's 1-D example: x = -2..3, y = 0,0,1,1,0,0. Curvature signs +,-,-,+ give runs "
         "1, 2, 1, hence 1 + 1 + 1 = 3 knots (the paper's count).",
-        "the paper (SPEC 5, 1-D experiment)",
+        "the paper (docs/math.md §5, §1-D experiment)",
     )
 
 

@@ -268,7 +268,7 @@ def test_a_sweep_runs_every_planned_run_in_order_and_judges_it(sequential):
             assert run.hit == (None if optimum is None else run.trained.interpolates and run.trained.neurons == optimum)
             _assert_never_below_the_bound(run, inst.exact)
         assert inst.summary == summarize(inst.runs, inst.exact)
-    assert proven_optimum(sequential.instances[0].exact) == 3  # peak_plateau with the skip term (SPEC 4)
+    assert proven_optimum(sequential.instances[0].exact) == 3  # peak_plateau with the skip term (docs/math.md §4)
     assert proven_optimum(sequential.instances[1].exact) == 2  # square_corners_2d, 2 by hand
 
 
@@ -328,7 +328,7 @@ def test_training_and_polish_never_beat_the_certificate_on_random_instances():
                      train_options={"steps": 1000, "width": 12})
     polished_fits = 0
     for inst in result.instances:
-        assert proven_optimum(inst.exact) == min_knots(inst.dataset)  # 1-D: the closed form of SPEC 4
+        assert proven_optimum(inst.exact) == min_knots(inst.dataset)  # 1-D: the closed form of docs/math.md §4
         for run in inst.runs:
             _assert_never_below_the_bound(run, inst.exact)
             polished = stage_outcome(run, "polished")

@@ -1,4 +1,4 @@
-"""The M-free certificate (SPEC 3): the pruned exhaustive search against plain enumerations."""
+"""The M-free certificate (docs/math.md §3): the pruned exhaustive search against plain enumerations."""
 
 from itertools import combinations
 

@@ -1,5 +1,5 @@
 """Extraction: merging is exact on the data, blocks are the dictionary's, polish is an exact fit
-on the trained support and never adds neurons (SPEC 3, 6)."""
+on the trained support and never adds neurons (docs/math.md §3, §6)."""
 
 import numpy as np
 import pytest

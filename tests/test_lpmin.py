@@ -45,7 +45,7 @@ PS = (0.05, 0.3, 0.5, 0.8, 0.95, 1.0)
 
 
 def l1_lp_value(ds: Dataset) -> float:
-    """min sum_b ||u_b[:d]||_1 over the block dictionary (SPEC 3), by scipy linprog."""
+    """min sum_b ||u_b[:d]||_1 over the block dictionary (docs/math.md §3), by scipy linprog."""
     D = BlockDictionary(ds)
     n, d, k = ds.n_points, ds.dim, ds.dim + 1
     B, n_aff = D.n_blocks, D.n_affine

@@ -1,4 +1,4 @@
-"""The big-M MILP (SPEC 3) against independent methods: the 1-D closed form, the M-free exhaustive
+"""The big-M MILP (docs/math.md §3) against independent methods: the 1-D closed form, the M-free exhaustive
 search, itself without cuts, and the CBC backend; and its honesty (time limit, box, infeasible)."""
 
 

@@ -1,4 +1,4 @@
-"""The network object: evaluation (float and exact), counts of SPEC 2, JSON round trip."""
+"""The network object: evaluation (float and exact), counts of docs/math.md §2, JSON round trip."""
 
 from fractions import Fraction
 

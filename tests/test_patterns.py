@@ -1,4 +1,4 @@
-"""Exact activation sets (SPEC 3): counts, completeness, realizability, the fast path vs the LP path."""
+"""Exact activation sets (docs/math.md §3): counts, completeness, realizability, the fast path vs the LP path."""
 
 import math
 from fractions import Fraction

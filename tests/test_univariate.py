@@ -1,9 +1,9 @@
-"""The 1-D closed form (SPEC 4) against an exhaustive M-free search over supports (SPEC 3).
+"""The 1-D closed form (docs/math.md §4) against an exhaustive M-free search over supports (docs/math.md §3).
 
 The exhaustive search lives here, not in the package, and shares no code with it.
 
 Blocks. With the skip term in 1-D a neuron acts on the sorted data only through a right-facing
-activation set, the suffix {i >= j} for j = 1..N-1, and a sign s = +-1 (SPEC 3): block (j, s)
+activation set, the suffix {i >= j} for j = 1..N-1, and a sign s = +-1 (docs/math.md §3): block (j, s)
 has variables (w, b) in the closed cone C_j = {w x_i + b >= 0 (i >= j), w x_i + b <= 0 (i < j)}
 and adds s (w x_i + b) to the points i >= j. A support S (a set of blocks) is feasible when the
 LP  a x_i + c + sum_{(j,s) in S} s [i >= j] (w x_i + b) = y_i,  (w, b) in C_j,  a, c free,

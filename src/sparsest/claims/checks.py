@@ -1,16 +1,16 @@
-"""The theorem's claims (SPEC 4, 5; issue 6), checked on one instance by exact methods.
+"""The theorem's claims (docs/math.md §4, §5; issue 6), checked on one instance by exact methods.
 
 Settings.
 * 1-D claims (C1-C4, C6) are about f(x) = a x + c + sum_k v_k relu(w_k x + b_k) with the affine
-  skip term free and unpenalised, the neuron count of SPEC 2 and the l^p path norm
+  skip term free and unpenalised, the neuron count of docs/math.md §2 and the l^p path norm
   sum_k |v_k w_k|^p (biases free). They are checked in that setting, whatever the instance file
   says about the skip term (a file without it is checked with it, and the evidence says so).
 * C5 is about d >= 2 in the instance's own setting (skip term / output bias as in the file), the
-  box R of SPEC 3 (``box``; default :func:`sparsest.exact.milp.default_box`), the parameter count (nonzero
+  box R of docs/math.md §3 (``box``; default :func:`sparsest.exact.milp.default_box`), the parameter count (nonzero
   path weights v_k w_kj, biases not counted) and the l^p norm of the path weights.
 
 Every l^p minimiser comes from the exact search of :mod:`sparsest.claims.lp_minimizers` (all ties). The sparsest
-counts come from the certificates: the closed form of SPEC 4 (:mod:`sparsest.exact.closed_form`), the
+counts come from the certificates: the closed form of docs/math.md §4 (:mod:`sparsest.exact.closed_form`), the
 MILP (:mod:`sparsest.exact.milp`) and the M-free exhaustive search (:mod:`sparsest.exact.exhaustive`).
 
 Verdicts: ``True`` / ``False``; ``"not applicable"`` (wrong dimension, or a precondition such as
@@ -145,7 +145,7 @@ def check_claims(dataset: Dataset, *, p_grid: Sequence[float] | None = None, box
         raise SparsestError(f"the time limit must be a positive number of seconds, got {time_limit!r}")
     if dataset.dim == 1:
         if box is not None:
-            raise SparsestError("the 1-D claims have no box (the slope bound of SPEC 3 is proven); drop --box")
+            raise SparsestError("the 1-D claims have no box (the slope bound of docs/math.md §3 is proven); drop --box")
         return _claims_1d(dataset, grid, float(time_limit))
     box = check_box(box)
     return _claims_multi(dataset, grid, default_box(dataset) if box is None else float(box), float(time_limit))
@@ -166,7 +166,7 @@ def _checked_grid(values: Sequence[float]) -> tuple[float, ...]:
 
 # ====================================================================== 1-D
 _SETTING_1D = ("d=1 with the free affine skip term a x + c; l^p path norm sum_k |v_k w_k|^p (biases free); "
-               "neurons counted as in SPEC 2")
+               "neurons counted as in docs/math.md §2")
 
 
 def _claims_1d(dataset: Dataset, grid: tuple[float, ...], time_limit: float) -> ClaimsReport:

@@ -1,7 +1,7 @@
 """Exact global l^p minimizers (0 < p <= 1) of interpolating ReLU networks on small data.
 
 The problem. Over all networks f(x) = sum_k v_k relu(w_k . x + b_k) [+ affine] that interpolate the
-data (SPEC 1), minimise the l^p path norm (SPEC 5)
+data (docs/math.md §1), minimise the l^p path norm (docs/math.md §5)
 
     F_p = sum_k sum_{j in J} |v_k u_kj|^p,    u_k = (w_k, b_k),
 
@@ -12,7 +12,7 @@ and unpenalised. In 1-D with the skip term this is the paper's sum_k |v_k w_k|^p
 Why a finite, exact search finds the global minimum (the argument this module implements):
 
 1. Blocks, one neuron per block. On the data a neuron acts as s D_A X~ u with s = sign(v),
-   u = |v| (w, b) in the closed cone C_A (SPEC 3), and its cost is sum_{j in J} |u_j|^p. Split
+   u = |v| (w, b) in the closed cone C_A (docs/math.md §3), and its cost is sum_{j in J} |u_j|^p. Split
    each cone by the closed orthant sigma of its penalised coordinates: a *sub-block* is
    q = (A, s, sigma) with cone K_q = C_A cap O_sigma. Two neurons in one sub-block merge into one
    (u + u' is in K_q, the data outputs add) without raising the cost, because t -> t^p is
@@ -66,7 +66,7 @@ Size. The work grows like C(m + 1, rank - |H|) determinants (m atoms): 1-D up to
 instant; 2-D without skip term is fine to N = 5 (about 2e5 determinants), N = 6 needs about
 1.2e7 and is refused (``max_determinants``).
 
-The box of the multivariate problem (SPEC 3). The search runs without a box. With a box R the
+The box of the multivariate problem (docs/math.md §3). The search runs without a box. With a box R the
 unboxed minimisers that satisfy it (|u_j| <= R on the path weights, and the dictionary's bias
 bound for neurons active on every point) are the boxed minimisers, since the boxed minimum is at
 least the unboxed one; when none satisfies it the boxed minimum lies on the box and is not
@@ -394,7 +394,7 @@ class VertexCatalogue:
         return powered.sum(axis=1)
 
     def exact(self, candidate: int) -> LpVertex:
-        """Re-derive candidate ``candidate`` in exact rationals and verify it (SPEC 6)."""
+        """Re-derive candidate ``candidate`` in exact rationals and verify it (docs/math.md §6)."""
         vertex = int(self.candidate_vertex[candidate])
         basis = self.vertices.bases[vertex]
         groups = [[int(basis[t]) for t in group] for group in self.partitions[int(self.candidate_partition[candidate])]]
@@ -488,7 +488,7 @@ def _exact_vertex(catalogue: VertexCatalogue, vertex: int, groups: Sequence[Sequ
 
 def _make_vertex(ds: Dataset, penalised: Sequence[int], atom_groups, affine) -> LpVertex:
     """The exact network with one neuron per group (s, ((rho, lambda), ...)): u = sum lambda rho;
-    checked to interpolate exactly (rationals) and in float64 (SPEC 6)."""
+    checked to interpolate exactly (rationals) and in float64 (docs/math.md §6)."""
     d = ds.dim
     neurons = tuple((s, tuple(sum((lam * rho[j] for rho, lam in atoms), Fraction(0)) for j in range(d + 1)))
                     for s, atoms in atom_groups)
@@ -523,7 +523,7 @@ def _affine_vector(ds: Dataset, kept: Sequence[int], values: Sequence[Fraction])
 
 
 def _verify_exact(ds: Dataset, neurons, affine) -> None:
-    """Every data point is interpolated exactly, in rationals (SPEC 6)."""
+    """Every data point is interpolated exactly, in rationals (docs/math.md §6)."""
     for x, y in zip(ds.X_exact, ds.y_exact):
         xt = tuple(x) + (Fraction(1),)
         total = Fraction(0)
@@ -708,7 +708,7 @@ def _set_partitions(items: list[int]):
 
 def _in_box(ds: Dataset, vertex: LpVertex, box: float) -> bool:
     """|u_j| <= R on the path weights and, for a neuron active on every point, the dictionary's
-    bias bound b <= R (1 + max_i ||x_i||_1) (SPEC 3)."""
+    bias bound b <= R (1 + max_i ||x_i||_1) (docs/math.md §3)."""
     R = Fraction(box)
     l1 = max(sum(abs(v) for v in x) for x in ds.X_exact)
     for _, u in vertex.neurons:

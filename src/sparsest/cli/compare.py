@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument("--objective", choices=OBJECTIVES, default="neurons",
                         help="what the certificate minimises (default: neurons)")
     parser.add_argument("--box", type=float, default=None,
-                        help="box R on the path weights for multivariate certificates (SPEC 3)")
+                        help="box R on the path weights for multivariate certificates (docs/math.md §3)")
     parser.add_argument("--steps", type=int, default=None, help="training steps (default: the trainer's)")
     parser.add_argument("--width", type=int, default=None, help="network width (default: the trainer's)")
     parser.add_argument("--lam", type=float, default=None, help="regularisation weight lambda (default: the trainer's)")

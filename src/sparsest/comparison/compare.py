@@ -5,7 +5,7 @@ runs every (method, p, seed) of the sweep; p matters only for the l^p methods, t
 run once per seed (and the deterministic convex ones once). :func:`summarize` condenses the runs
 per (method, p). No files and no printing here: ``report.py`` writes, ``plots.py`` draws.
 
-SPEC 5: a run that does not interpolate has no sparsity worth comparing. Counts (median, best)
+docs/math.md §5: a run that does not interpolate has no sparsity worth comparing. Counts (median, best)
 are taken over the interpolating runs only, and a run is a *hit* only when it interpolates and
 its count equals the certified optimum. Each run is judged twice: as trained (the merged network
 the training left) and polished (the exact LP on its support, when the trainer ran it).
@@ -44,7 +44,7 @@ class MethodInfo:
 
 #: The methods ``compare`` knows, in their default display order.
 METHODS: dict[str, MethodInfo] = {
-    "lp": MethodInfo(True, True, "l^p path-norm training, proximal reweighted-l1 step (SPEC 5)"),
+    "lp": MethodInfo(True, True, "l^p path-norm training, proximal reweighted-l1 step (docs/math.md §5)"),
     "lp-smooth": MethodInfo(True, True, "l^p path-norm training, smoothed penalty"),
     "l1-path": MethodInfo(False, True, "l^1 path-norm training"),
     "weight-decay": MethodInfo(False, True, "weight decay (squared l2 of all weights)"),
@@ -74,7 +74,7 @@ class SummaryRow:
     """The runs of one (method, p) on one instance, at one stage: ``"trained"`` (the merged
     trained network) or ``"polished"`` (the exact LP on its support, sparsest.training.extract.polish).
 
-    runs : number of runs; interpolating : how many interpolate (SPEC 6 tolerance);
+    runs : number of runs; interpolating : how many interpolate (docs/math.md §6 tolerance);
     interpolation_rate = interpolating / runs;
     hits : interpolating runs whose count (of the certificate's objective) equals the certified
         optimum; hit_rate = hits / runs, None when the certificate does not prove an optimum;
@@ -404,7 +404,7 @@ def compare(
     backend: str | None = None,
     progress: bool = False,
 ) -> Comparison:
-    """Certify every dataset (``objective``, ``time_limit`` seconds, ``box`` R of SPEC 3, biases
+    """Certify every dataset (``objective``, ``time_limit`` seconds, ``box`` R of docs/math.md §3, biases
     counted when ``train_options["count_bias"]``) and run the sweep of :func:`plan_runs`;
     ``train_options`` go to every ``LpTrainer`` (width, lam, steps, lr, skip, count_bias, ...).
 

@@ -3,7 +3,7 @@ state, no files — ``report.py`` writes them).
 
 Per instance (see :func:`instance_figures`):
 * ``counts`` — neurons and parameters of every run by (method, p), the certified optimum (or its
-  bounds) as a line (band); runs that do not interpolate are red crosses (failures, SPEC 5);
+  bounds) as a line (band); runs that do not interpolate are red crosses (failures, docs/math.md §5);
 * ``interpolants`` (d = 1) — the data, the certified sparsest interpolant with its knots
   t_k = -b_k / w_k marked, and one trained interpolant per (method, p) (the lowest seed);
 * ``lines`` (d = 2) — the fitted surface f over the data's box, the data, and the lines

@@ -1,4 +1,4 @@
-"""Instances: loading, validating and holding the data (x_i, y_i) of SPEC 1.
+"""Instances: loading, validating and holding the data (x_i, y_i) of docs/math.md §1.
 
 A :class:`Dataset` is the only way data enters the package. It keeps two copies of the data:
 float64 arrays for computing, and the exact rational values as they were written (decimal text
@@ -26,7 +26,7 @@ import numpy as np
 from sparsest.core.rational import MAX_DECIMAL_EXPONENT, MAX_TEXT_LENGTH, common_denominator, to_fraction
 from sparsest.errors import SparsestError
 
-#: Relative interpolation tolerance of SPEC 6: max |f(x_i) - y_i| <= 1e-7 * max(1, max |y|).
+#: Relative interpolation tolerance of docs/math.md §6: max |f(x_i) - y_i| <= 1e-7 * max(1, max |y|).
 INTERPOLATION_RTOL = 1e-7
 #: Relative counting tolerance: a neuron (path weight) is active when its contribution on the data
 #: (its magnitude) exceeds 1e-9 * max(1, max |y|). Reported with every count.
@@ -62,7 +62,7 @@ class ExactValues:
 
 @dataclass(frozen=True)
 class Dataset:
-    """N data points x_i in R^d with targets y_i (SPEC 1), validated and deduplicated.
+    """N data points x_i in R^d with targets y_i (docs/math.md §1), validated and deduplicated.
 
     Attributes
     ----------
@@ -186,17 +186,17 @@ class Dataset:
 
     @property
     def X_tilde(self) -> np.ndarray:
-        """The lifted points x~_i = (x_i, 1) of SPEC 1, shape (N, d+1)."""
+        """The lifted points x~_i = (x_i, 1) of docs/math.md §1, shape (N, d+1)."""
         return np.hstack([self.X, np.ones((self.n_points, 1))])
 
     @property
     def y_scale(self) -> float:
-        """max(1, max |y_i|), the scale of SPEC 6's interpolation tolerance."""
+        """max(1, max |y_i|), the scale of docs/math.md §6's interpolation tolerance."""
         return max(1.0, float(np.max(np.abs(self.y))))
 
     @property
     def interpolation_tol(self) -> float:
-        """The default interpolation tolerance of SPEC 6: 1e-7 * max(1, max |y|)."""
+        """The default interpolation tolerance of docs/math.md §6: 1e-7 * max(1, max |y|)."""
         return INTERPOLATION_RTOL * self.y_scale
 
     @property
@@ -211,7 +211,7 @@ class Dataset:
 
     # ------------------------------------------------------------------ serialisation
     def to_json(self) -> dict:
-        """The instance-file form of SPEC/issue 2 (exact values written as JSON numbers)."""
+        """The instance-file form of docs/math.md §1 and issue 2 (exact values written as JSON numbers)."""
         def num(v: Fraction):
             return int(v) if v.denominator == 1 else float(v)
         X = [num(r[0]) for r in self.X_exact] if self.dim == 1 else [[num(v) for v in r] for r in self.X_exact]

@@ -1,6 +1,6 @@
-"""The network object of SPEC 1: f(x) = sum_k v_k relu(w_k . x + b_k) [+ a . x + c].
+"""The network object of docs/math.md §1: f(x) = sum_k v_k relu(w_k . x + b_k) [+ a . x + c].
 
-Counts (SPEC 2) are always recomputed from the weights on the data, never carried along:
+Counts (docs/math.md §2) are always recomputed from the weights on the data, never carried along:
 - a neuron is *active* when its contribution v_k relu(w_k . x_i + b_k) exceeds the counting
   tolerance at some data point (a neuron that is zero on every data point does nothing);
 - a *parameter* is a nonzero path weight v_k w_kj of an active neuron (plus v_k b_k when biases
@@ -103,7 +103,7 @@ class Network:
             values.append(total)
         return values
 
-    # ------------------------------------------------------------------ counting (SPEC 2)
+    # ------------------------------------------------------------------ counting (docs/math.md §2)
     def activation_sets(self, X: np.ndarray) -> np.ndarray:
         """A_k = {i : w_k . x_i + b_k > 0} for every neuron, as a (K, N) boolean matrix."""
         return (self.preactivations(X) > 0.0).T
@@ -119,7 +119,7 @@ class Network:
         return np.max(np.abs(self.neuron_outputs(X)), axis=0) > tol
 
     def count_neurons(self, X: np.ndarray, tol: float) -> int:
-        """The neuron count of SPEC 2 on the data X, at counting tolerance ``tol``."""
+        """The neuron count of docs/math.md §2 on the data X, at counting tolerance ``tol``."""
         return int(self.active_mask(X, tol).sum())
 
     def path_weights(self) -> np.ndarray:
@@ -127,7 +127,7 @@ class Network:
         return self.W * self.v[:, None]
 
     def count_parameters(self, X: np.ndarray, tol: float, count_bias: bool = False) -> int:
-        """The parameter count of SPEC 2: nonzero path weights |v_k w_kj| > tol of active neurons,
+        """The parameter count of docs/math.md §2: nonzero path weights |v_k w_kj| > tol of active neurons,
         plus nonzero |v_k b_k| when ``count_bias``."""
         active = self.active_mask(X, tol)
         count = int((np.abs(self.path_weights()[active]) > tol).sum())

@@ -2,12 +2,12 @@
 
 Methods (``method``):
 
-* ``"closed-form"``: the O(N log N) construction of SPEC 4 (:mod:`sparsest.exact.closed_form`). Valid for
+* ``"closed-form"``: the O(N log N) construction of docs/math.md §4 (:mod:`sparsest.exact.closed_form`). Valid for
   1-D data with the skip term, for neurons, and for parameters without biases (in 1-D each neuron
   has one path weight, so both counts coincide). With a box R it is used only when its network fits
   inside the box (then the unboxed optimum is attained inside it).
-* ``"milp"``: the big-M MILP of SPEC 3 (:func:`sparsest.exact.milp.solve_milp`).
-* ``"exhaustive"``: the M-free support search of SPEC 3 (:func:`sparsest.exact.exhaustive.search_exhaustive`),
+* ``"milp"``: the big-M MILP of docs/math.md §3 (:func:`sparsest.exact.milp.solve_milp`).
+* ``"exhaustive"``: the M-free support search of docs/math.md §3 (:func:`sparsest.exact.exhaustive.search_exhaustive`),
   with the box when one is given, without any bound otherwise.
 * ``"auto"``: the closed form where it is valid; otherwise, in this order (shares of the time
   left: :data:`AUTO_QUICK_SHARE`, :data:`AUTO_FIT_SHARE`, :data:`AUTO_EXHAUSTIVE_SHARE`):
@@ -65,7 +65,7 @@ class Certificate:
         stand, optimality is not claimed).
     lower_bound, upper_bound : bounds on the objective (neurons, or parameters with ``count_bias``
         counting biases); upper_bound is the re-checked count of ``network``.
-    neurons, parameters : SPEC 2 counts of ``network`` recomputed by :func:`sparsest.core.recheck.recheck`.
+    neurons, parameters : docs/math.md §2 counts of ``network`` recomputed by :func:`sparsest.core.recheck.recheck`.
     assumptions : the bound behind the certificate (closed form, proven 1-D slope bound, box R or
         none), the network options, tolerances and the solvers' own status text.
     recheck : the full re-check (exact residual, activation sets).
@@ -144,7 +144,7 @@ class Certificate:
 def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons", count_bias: bool = False,
             box: float | None = None, time_limit: float | None = 60.0, solver: str = "highs",
             start: Network | None = None, max_patterns: int = DEFAULT_MAX_PATTERNS, jobs: int = 1) -> Certificate:
-    """Certify the sparsest interpolant of ``dataset`` (SPEC 2-4) and return a :class:`Certificate`.
+    """Certify the sparsest interpolant of ``dataset`` (docs/math.md §2-4) and return a :class:`Certificate`.
 
     ``objective``: "neurons" or "parameters" (path weights v_k w_kj; with ``count_bias`` also
     v_k b_k). ``box``: R of |v_k w_kj| <= R (multivariate default: :func:`sparsest.exact.milp.default_box`;
@@ -214,7 +214,7 @@ def _options(dataset: Dataset, count_bias: bool) -> dict:
 
 
 def _closed_form(dataset, objective, count_bias, box, t0) -> Certificate | None:
-    """The SPEC 4 certificate, or None when a box is given and the network leaves it."""
+    """The docs/math.md §4 certificate, or None when a box is given and the network leaves it."""
     result = sparsest_interpolant(dataset)
     network = result.network
     if box is not None and network.width and np.max(np.abs(network.path_weights())) > box:
@@ -280,7 +280,7 @@ def _exhaustive_assumptions(dataset, count_bias, box, text) -> dict:
         **_options(dataset, count_bias),
         "bound": "box" if box is not None else "none",
         "box": box,
-        "why": "M-free: every support smaller than the lower bound is LP-infeasible (SPEC 3)"
+        "why": "M-free: every support smaller than the lower bound is LP-infeasible (docs/math.md §3)"
                + (f"; box |v_k w_kj| <= R = {box:g} (all-points bias <= R (1 + max||x||_1))" if box is not None else ""),
         "tolerances": {**_tolerances(dataset), "support_lp_feasibility": 1e-10},
         "solver_status": text,

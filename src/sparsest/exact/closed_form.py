@@ -1,6 +1,6 @@
-"""The closed form of SPEC 4: the sparsest interpolant of 1-D data with the affine skip term.
+"""The closed form of docs/math.md §4: the sparsest interpolant of 1-D data with the affine skip term.
 
-Notation (SPEC 4). Sort the data by x: x_0 < x_1 < ... < x_{N-1} (positions in sorted order; the
+Notation (docs/math.md §4). Sort the data by x: x_0 < x_1 < ... < x_{N-1} (positions in sorted order; the
 dataset itself may list the points in any order). Segment slopes
 
     s_i = (y_{i+1} - y_i) / (x_{i+1} - x_i),        i = 0..N-2,
@@ -33,7 +33,7 @@ the function
 
 interpolates every point. Every knot lies in [x_1, x_{N-2}], strictly inside (x_0, x_{N-1}), so
 every neuron is zero on x_0 and nonzero on x_{N-1}: none is idle or affine on the data. The slope
-changes are differences of data slopes, so |delta_k| <= max_i s_i - min_i s_i (SPEC 3's big-M).
+changes are differences of data slopes, so |delta_k| <= max_i s_i - min_i s_i (docs/math.md §3's big-M).
 
 Everything is computed exactly on the Dataset's X_exact / y_exact, brought to integers over one
 common denominator for x and one for y (:class:`_SortedData`): slopes, curvature signs, knots and
@@ -261,7 +261,7 @@ def _sorted_dataset(dataset: Dataset) -> tuple[np.ndarray, _SortedData]:
 
 def min_knots(dataset: Dataset, collinear_tol: float = 0.0) -> int:
     """K* = sum over runs R of ceil(|R| / 2): the minimum number of neurons of a 1-D ReLU network
-    with skip term a x + c that interpolates the data (SPEC 4). 0 <= K* <= max(N - 2, 0).
+    with skip term a x + c that interpolates the data (docs/math.md §4). 0 <= K* <= max(N - 2, 0).
 
     Exact on the dataset's rationals (X_exact, y_exact) unless ``collinear_tol > 0`` (see
     :func:`curvature_signs`). Raises SparsestError unless d = 1 with the skip term.

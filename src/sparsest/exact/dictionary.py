@@ -1,4 +1,4 @@
-"""The finite block dictionary of SPEC 3 and the LP that fits a fixed support.
+"""The finite block dictionary of docs/math.md §3 and the LP that fits a fixed support.
 
 A block is a pair (A, s) of an activation set and a sign. Its neuron acts on the data as
 s * D_A X~ u with u = |v| (w, b) in the closed cone C_A = {u : x~_i . u >= 0 (i in A),
@@ -7,7 +7,7 @@ term a.x + c, or the output bias c, when the problem has one), and vice versa; s
 
     min neurons = min |S|  such that  y in  sum_{(A,s) in S} s D_A X~ C_A  [+ X a + c].
 
-The box of the multivariate problem (SPEC 3) bounds the path weights |u_j| <= R (j = 1..d); on the
+The box of the multivariate problem (docs/math.md §3) bounds the path weights |u_j| <= R (j = 1..d); on the
 cone C_A this also bounds the bias coordinate (see :meth:`BlockDictionary.bias_bounds`), except for
 the set of all points, whose bias we bound by R * (1 + max_i ||x_i||_1) as a stated assumption.
 """

@@ -1,4 +1,4 @@
-"""The M-free certificate of SPEC 3: search the supports by size, one LP per surviving support.
+"""The M-free certificate of docs/math.md §3: search the supports by size, one LP per surviving support.
 
 A feasible support stays feasible when blocks are added (every cone contains 0), so if no support
 of size k-1 interpolates, k is a lower bound; the first size with a feasible support is the
@@ -15,13 +15,13 @@ Exact pruning before any LP. Every test below only removes supports that the LP 
 infeasible, so the certificate is unchanged (the tests compare against a plain enumeration):
 
 (a) covering: without the skip term or output bias, a point with |y_i| > tol (the interpolation
-    tolerance of SPEC 6) must lie in some selected set, and in some set of the same sign as y_i
+    tolerance of docs/math.md §6) must lie in some selected set, and in some set of the same sign as y_i
     (a block of sign s adds s * relu(...) to every point of its set and nothing elsewhere);
 (b) span: y must lie in the span of the selected designs D_A X~ (and of the free affine columns).
     The span does not depend on the signs, so sets of patterns are tested first. A support is
     pruned only when the distance from y to that span exceeds SPAN_RTOL * max(1, max|y|) in the
     2-norm, far above the LP's feasibility tolerance (1e-10 per row) and, for N <= 100, above the
-    interpolation tolerance of SPEC 6. The span is computed at numerical rank RANK_RTOL = 1e-12
+    interpolation tolerance of docs/math.md §6. The span is computed at numerical rank RANK_RTOL = 1e-12
     (singular directions weaker than 1e-12 of the strongest, i.e. rounding noise of exactly
     dependent columns, are dropped); data so close to degenerate that a true direction is that weak
     is beyond what the float LPs decide reliably in any case;

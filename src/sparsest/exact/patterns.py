@@ -1,4 +1,4 @@
-"""Exact enumeration of the activation sets of SPEC 3.
+"""Exact enumeration of the activation sets of docs/math.md §3.
 
 On the data a neuron matters only through A = {i : w . x_i + b > 0}. The realizable sets are the
 cells of the central arrangement {u : x~_i . u = 0} in R^{d+1} (a point of a lower-dimensional face

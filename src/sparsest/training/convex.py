@@ -1,4 +1,4 @@
-"""Convex solvers on the block dictionary (SPEC 3, 5): the l1 path norm and reweighted l1 for l^p.
+"""Convex solvers on the block dictionary (docs/math.md §3, §5): the l1 path norm and reweighted l1 for l^p.
 
 Every interpolating network is a sum of blocks (A_b, s_b) with u_b in the cone C_{A_b}, plus the
 free affine part (:mod:`sparsest.exact.dictionary`). Over the whole dictionary (B blocks, U the B x (d+1)

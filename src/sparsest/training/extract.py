@@ -1,6 +1,6 @@
 """From trained weights to the network that is reported: prune, merge, polish (the continuous side).
 
-Three steps, each reported separately (SPEC 2, 3, 6):
+Three steps, each reported separately (docs/math.md §2, §3, §6):
 
 1. **Prune.** A neuron is *active* when its contribution |v_k relu(w_k . x_i + b_k)| exceeds the
    counting tolerance at some data point (``Network.active_mask``); the others are dropped.
@@ -56,7 +56,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Extraction:
-    """A trained network, pruned and merged, with the re-check of each (SPEC 6).
+    """A trained network, pruned and merged, with the re-check of each (docs/math.md §6).
 
     raw : the trained network with its inactive neurons removed (same function everywhere).
     merged : one neuron per block (A, s); equal to ``raw`` on every data point.
@@ -140,7 +140,7 @@ def _block_weights(network: Network, dataset: Dataset, count_tol: float):
 
 
 def merge_neurons(network: Network, dataset: Dataset, *, count_tol: float | None = None) -> Network:
-    """One neuron per block (A, s) (SPEC 3), equal to ``network`` on every data point.
+    """One neuron per block (A, s) (docs/math.md §3), equal to ``network`` on every data point.
 
     Each merged neuron has v = s and (w, b) = the sum of the u = |v| (w, b) of its group (the
     block convention of :mod:`sparsest.exact.dictionary`). Neurons that are zero on the data (at
@@ -172,7 +172,7 @@ def merge_neurons(network: Network, dataset: Dataset, *, count_tol: float | None
 def extract(network: Network, dataset: Dataset, *, tolerance: float | None = None,
             count_tol: float | None = None, count_bias: bool = False) -> Extraction:
     """Prune and merge a trained network; re-check both (interpolation ``tolerance`` and
-    ``count_tol`` default to the dataset's, SPEC 6)."""
+    ``count_tol`` default to the dataset's, docs/math.md §6)."""
     count_tol = dataset.count_tol if count_tol is None else float(count_tol)
     raw = network.pruned(dataset.X, count_tol)
     merged = merge_neurons(raw, dataset, count_tol=count_tol)

@@ -1,4 +1,4 @@
-"""The big-M MILP of SPEC 3 over the blocks of a :class:`~sparsest.exact.dictionary.BlockDictionary`.
+"""The big-M MILP of docs/math.md §3 over the blocks of a :class:`~sparsest.exact.dictionary.BlockDictionary`.
 
 Variables: one u_b in R^{d+1} per block b = (A, s) (path weights u_b[:d], bias u_b[d]), the free
 affine part (skip term a, c or output bias c, when the problem has one), and binaries. Rows:
@@ -8,7 +8,7 @@ affine part (skip term a, c or output bias c, when the problem has one), and bin
 * big-M links     lo_c z <= u_c <= hi_c z  for every coordinate c a binary z controls
 * covering cuts   valid inequalities that only remove fractional points (see :func:`_covering_groups`)
 
-Objectives (SPEC 2), the cost of a binary is 1 unless said otherwise:
+Objectives (docs/math.md §2), the cost of a binary is 1 unless said otherwise:
 
 * ``"neurons"``: one z_b per block, controlling every coordinate of u_b.
 * ``"parameters"``: a block indicator y_b (cost 0) and one z_bj <= y_b per path weight (j < d),
@@ -21,10 +21,10 @@ Objectives (SPEC 2), the cost of a binary is 1 unless said otherwise:
 The parameter MILP is much slower than the neuron MILP (its LP bound is weak: a free constant
 voids the covering cuts, and |u|/R is small); the exhaustive search is usually the faster proof.
 
-Validity of the big-M (SPEC 3), see :func:`big_m`:
+Validity of the big-M (docs/math.md §3), see :func:`big_m`:
 
 * ``"slope"`` (d = 1 with the skip term, no box, objective neurons or parameters without bias):
-  the closed form of SPEC 4 is a sparsest interpolant whose slope changes are differences of data
+  the closed form of docs/math.md §4 is a sparsest interpolant whose slope changes are differences of data
   slopes, so |u_b0| <= M = max_i s_i - min_i s_i. Its knots lie inside the data range, so the bias
   b = -w t obeys the cone bounds of :meth:`BlockDictionary.bias_bounds` with R = M (b >= -w x_i on
   A, b <= -w x_i off A). No assumption is added.

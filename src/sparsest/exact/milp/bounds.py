@@ -63,7 +63,7 @@ def big_m(dataset, *, objective: str = "neurons", count_bias: bool = False,
     if slope_case and box is None:
         M = slope_bound(dataset) * _SLOPE_SLACK
         return BigM("slope", M, None,
-                    f"1-D with skip term: some sparsest interpolant (the closed form of SPEC 4) has "
+                    f"1-D with skip term: some sparsest interpolant (the closed form of docs/math.md §4) has "
                     f"every slope change |v w| <= max data slope - min data slope = {M:.6g}; "
                     f"its knots lie inside the data range, so the cone bounds the bias by M * |x|")
     R = float(box) if box is not None else default_box(dataset)

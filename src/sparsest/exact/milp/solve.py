@@ -99,9 +99,9 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
                box: float | None = None, time_limit: float | None = 60.0, solver: str = "highs",
                start: Network | Sequence[int] | None = None, cuts: bool = True,
                heuristic_only: bool = False, lower: int | None = None) -> MilpResult:
-    """The sparsest interpolant over the dictionary's blocks (SPEC 3), by a big-M MILP.
+    """The sparsest interpolant over the dictionary's blocks (docs/math.md §3), by a big-M MILP.
 
-    Minimises the SPEC 2 count ``objective`` ("neurons"; or "parameters", the nonzero path weights
+    Minimises the docs/math.md §2 count ``objective`` ("neurons"; or "parameters", the nonzero path weights
     v_k w_kj, plus v_k b_k with ``count_bias``) over f = sum_k v_k relu(w_k.x + b_k) [+ affine] with
     f(x_i) = y_i. ``box``: R of |v_k w_kj| <= R (default :func:`default_box`; not needed for 1-D data
     with the skip term, where the proven slope bound is used). ``start``: a feasible network or a
