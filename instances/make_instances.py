@@ -5,10 +5,10 @@
 Writes peak_plateau, convex_square, zigzag, collinear_run, noisy_sine (1-D, skip term, with the
 proven optimum) and planted_2d_n10, planted_2d_n12, square_corners_2d (2-D, no skip term, no
 optimum recorded: they are for the multivariate certifier). Every random step is seeded here, so
-running the script again gives byte-identical files (tests/test_univariate.py checks this).
+running the script again gives byte-identical files (tests/test_closed_form.py checks this).
 
 1-D optima come from the closed form of docs/math.md §4 (sparsest.exact.closed_form.min_knots); for N <= 8 the
-exhaustive M-free LP search of tests/test_univariate.py re-proves them on every test run.
+exhaustive M-free LP search of tests/test_closed_form.py re-proves them on every test run.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _one_d(name, X, y, description, source):
     if n <= EXHAUSTIVE_N:
         how = (f"Optimum {k} neuron(s) with the skip term, proven twice: by the closed form of docs/math.md §4 "
                "(sum over curvature runs of ceil(run/2), sparsest.exact.closed_form) and by the exhaustive "
-               "M-free LP search over all supports in tests/test_univariate.py, which re-proves it on "
+               "M-free LP search over all supports in tests/test_closed_form.py, which re-proves it on "
                "every test run.")
     else:
         how = (f"Optimum {k} neurons with the skip term, proven by the closed form of docs/math.md §4 (the "

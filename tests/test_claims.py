@@ -1,7 +1,7 @@
 """The theorem's claims (sparsest.claims.checks, `sparsest claims`) on seeded random and shipped instances.
 
 The verdicts are cross-checked against references that share no code with the package:
-the matching oracle of tests/test_lpmin.py (1-D l^p minimisers by brute force over pairings of
+the matching oracle of tests/oracles.py (1-D l^p minimisers by brute force over pairings of
 neighbouring slope jumps) for p*, ties and C4; an analytic crossing for a run of four jumps; the
 exhaustive search of another module for the 2-D parameter counts. A claim that fails on a random
 instance fails the test; the known counterexamples live in instances/counterexamples/ and are
