@@ -70,7 +70,12 @@ def plain_big_m(dictionary: BlockDictionary, time_limit: float = 120.0) -> Plain
     cost = np.concatenate([np.zeros(n_u), np.ones(n_blocks)])
     integrality = np.concatenate([np.zeros(n_u, dtype=bool), np.ones(n_blocks, dtype=bool)])
     solver = quiet_highs(time_limit=float(time_limit))
-    solver.passModel(to_highs_lp(cost, A, row_lower, row_upper, col_lower, col_upper, integrality))
+    return _timed_run(solver, to_highs_lp(cost, A, row_lower, row_upper, col_lower, col_upper, integrality))
+
+
+def _timed_run(solver, model) -> PlainResult:
+    """Run one MILP on ``solver`` and read back status, best value, dual bound and wall seconds."""
+    solver.passModel(model)
     start = time.monotonic()
     solver.run()
     seconds = time.monotonic() - start
@@ -172,15 +177,7 @@ def peer_milp(ds, w_bound: float, b_bound: float, time_limit: float) -> PlainRes
         if key[0] in "ts":
             cost[column] = 1.0
     solver = quiet_highs(time_limit=float(time_limit), mip_rel_gap=0.0, mip_abs_gap=0.999)
-    solver.passModel(to_highs_lp(cost, A, row_lo, row_hi, lower, upper, integer))
-    start = time.monotonic()
-    solver.run()
-    seconds = time.monotonic() - start
-    status = solver.getModelStatus()
-    info = solver.getInfo()
-    value = info.objective_function_value if info.primal_solution_status == 2 else None
-    text = "optimal" if status == highspy.HighsModelStatus.kOptimal else solver.modelStatusToString(status)
-    return PlainResult(text, value, info.mip_dual_bound, seconds)
+    return _timed_run(solver, to_highs_lp(cost, A, row_lo, row_hi, lower, upper, integer))
 
 
 def peer_rows(time_limit: float) -> list[list]:

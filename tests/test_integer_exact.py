@@ -6,7 +6,6 @@ side by side on many seeded random instances: small integers with ties and colli
 decimals with many digits and mixed exponents, binary floats, and decimals written as JSON text.
 """
 
-import json
 import math
 from fractions import Fraction
 

@@ -35,10 +35,10 @@ from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
 from sparsest.exact.exhaustive import search_exhaustive
 from sparsest.claims.lp_minimizers import (
-    MAX_POINTS,
     BoxBindsError,
     LpVertex,
     VertexCatalogue,
+    check_small,
     describe_setting,
     exact_minimizers,
     minimize_lp,
@@ -133,13 +133,7 @@ def check_claims(dataset: Dataset, *, p_grid: Sequence[float] | None = None, box
     applicable". ``p_grid``: exponents in (0, 1) (default :data:`DEFAULT_P_GRID`). ``box``: R for
     d >= 2 (default :func:`sparsest.exact.milp.default_box`; refused in 1-D, whose claims have no box).
     ``time_limit``: seconds for each certificate (MILP, exhaustive search)."""
-    if not isinstance(dataset, Dataset):
-        raise SparsestError(f"expected a Dataset, got {type(dataset).__name__}")
-    if dataset.n_points > MAX_POINTS:
-        raise SparsestError(
-            f"{dataset.name}: the claims need the exact l^p minimisers, which are for small instances "
-            f"(N <= {MAX_POINTS}); this one has N={dataset.n_points}"
-        )
+    check_small(dataset, "the claims need the exact l^p minimisers, which are")
     grid = _checked_grid(DEFAULT_P_GRID if p_grid is None else p_grid)
     if not (isinstance(time_limit, (int, float)) and time_limit > 0):
         raise SparsestError(f"the time limit must be a positive number of seconds, got {time_limit!r}")

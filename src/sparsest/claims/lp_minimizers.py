@@ -96,6 +96,7 @@ __all__ = [
     "LpMinResult",
     "LpVertex",
     "VertexCatalogue",
+    "check_small",
     "describe_setting",
     "exact_minimizers",
     "minimize_lp",
@@ -401,6 +402,16 @@ class VertexCatalogue:
         return _exact_vertex(self, vertex, groups)
 
 
+def check_small(dataset: Dataset, what: str) -> None:
+    """Refuse, in one line, anything but a Dataset of at most MAX_POINTS points (``what`` names the
+    caller's job in the message)."""
+    if not isinstance(dataset, Dataset):
+        raise SparsestError(f"expected a Dataset, got {type(dataset).__name__}")
+    if dataset.n_points > MAX_POINTS:
+        raise SparsestError(f"{dataset.name}: {what} for small instances (N <= {MAX_POINTS}); "
+                            f"this one has N={dataset.n_points}")
+
+
 def vertex_catalogue(dataset: Dataset, *, count_bias: bool = False,
                      max_determinants: int = MAX_DETERMINANTS) -> VertexCatalogue:
     """All candidates of the exact l^p search on ``dataset`` (module docstring, points 2-4).
@@ -409,13 +420,7 @@ def vertex_catalogue(dataset: Dataset, *, count_bias: bool = False,
     SparsestError for too large instances (N > MAX_POINTS, or more than ``max_determinants``
     determinants, or more than MAX_CANDIDATES candidates) and for data no network fits.
     """
-    if not isinstance(dataset, Dataset):
-        raise SparsestError(f"expected a Dataset, got {type(dataset).__name__}")
-    if dataset.n_points > MAX_POINTS:
-        raise SparsestError(
-            f"{dataset.name}: the exact l^p search is for small instances (N <= {MAX_POINTS}); "
-            f"this one has N={dataset.n_points}"
-        )
+    check_small(dataset, "the exact l^p search is")
     system = _build_system(dataset, bool(count_bias))
     vertices = _vertices(system, int(max_determinants))
     bases = vertices.bases
