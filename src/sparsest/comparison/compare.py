@@ -30,6 +30,7 @@ import joblib
 from sparsest.comparison.records import ExactRecord, Outcome, RunRecord
 from sparsest.core.dataset import Dataset
 from sparsest.errors import SparsestError
+from sparsest.exact.problem import OBJECTIVES
 from sparsest.training.options import CONVEX_METHODS
 
 
@@ -55,7 +56,6 @@ METHODS: dict[str, MethodInfo] = {
 
 DEFAULT_METHODS = ("lp", "weight-decay", "none")
 DEFAULT_PS = (0.4, 0.7, 1.0)
-OBJECTIVES = ("neurons", "parameters")
 
 
 @dataclass(frozen=True)

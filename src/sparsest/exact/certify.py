@@ -341,7 +341,7 @@ def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, sta
         return proven(main)
     searched = f"exhaustive: {main.status} after {main.n_lps} LPs (lower bound {main.lower_bound})"
     progress.update(stage="MILP")
-    result = solve_milp(dictionary, objective=objective, count_bias=count_bias, box=bounds.box, solver=solver,
+    result = solve_milp(dictionary, objective=objective, count_bias=count_bias, bounds=bounds, solver=solver,
                         time_limit=_remaining(deadline), start=start if start is not None else seen.network,
                         lower=main.lower_bound)
     seen.add(result.network, "milp")

@@ -227,7 +227,7 @@ def _fit_blocks(dataset: Dataset, blocks: Sequence[tuple[tuple[int, ...], int]],
     for row, (members, _) in zip(patterns, blocks):
         row[list(members)] = True
     dictionary = BlockDictionary(dataset, patterns=patterns)
-    chosen = [2 * p + (0 if s > 0 else 1) for p, (_, s) in enumerate(blocks)]
+    chosen = [dictionary.block_of(p, s) for p, (_, s) in enumerate(blocks)]
     fit = dictionary.fit_support(chosen, box=box, coordinates=coordinates)
     return fit.network, fit.status
 

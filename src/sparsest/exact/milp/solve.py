@@ -98,7 +98,7 @@ class MilpResult:
 def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count_bias: bool = False,
                box: float | None = None, time_limit: float | None = 60.0, solver: str = "highs",
                start: Network | Sequence[int] | None = None, cuts: bool = True,
-               heuristic_only: bool = False, lower: int | None = None) -> MilpResult:
+               heuristic_only: bool = False, lower: int | None = None, bounds: BigM | None = None) -> MilpResult:
     """The sparsest interpolant over the dictionary's blocks (docs/math.md §3), by a big-M MILP.
 
     Minimises the docs/math.md §2 count ``objective`` ("neurons"; or "parameters", the nonzero path weights
@@ -111,8 +111,9 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     when the incumbent meets the LP bound, else "time_limit" with both bounds. ``cuts=False`` drops
     the covering cuts (for cross-checks). ``lower``: a lower bound proven elsewhere for the same
     problem (e.g. by :func:`sparsest.exact.exhaustive.search_exhaustive` with the same box), trusted and
-    added as the row objective >= lower, so that an incumbent meeting it ends the search. The
-    result's counts come from :func:`sparsest.core.recheck.recheck`.
+    added as the row objective >= lower, so that an incumbent meeting it ends the search. ``bounds``:
+    the :class:`BigM` of this problem when the caller already computed it (then ``box`` is ignored).
+    The result's counts come from :func:`sparsest.core.recheck.recheck`.
     """
     t0 = time.monotonic()
     if solver not in SOLVERS:
@@ -120,7 +121,8 @@ def solve_milp(dictionary: BlockDictionary, *, objective: str = "neurons", count
     check_objective(objective)
     time_limit = check_time_limit(time_limit)
     data = dictionary.dataset
-    bounds = big_m(data, objective=objective, count_bias=count_bias, box=box)
+    if bounds is None:
+        bounds = big_m(data, objective=objective, count_bias=count_bias, box=box)
     deadline = math.inf if time_limit is None else t0 + float(time_limit)
     if lower is not None and (isinstance(lower, bool) or not isinstance(lower, (int, np.integer)) or lower < 0):
         raise SparsestError(f"lower must be a nonnegative integer (a proven lower bound), got {lower!r}")
