@@ -26,6 +26,9 @@ __all__ = ["Finish", "finish"]
 
 #: LM steps of one prune-and-refit trial (a removal is kept only if this many reach the target).
 PRUNE_ITERATIONS = 60
+#: LM steps the prune-and-refit loop may spend in all, per data point (bounds its time: about
+#: N * PRUNE_BUDGET_PER_POINT steps of one least-squares solve of N + P rows, P parameters).
+PRUNE_BUDGET_PER_POINT = 400
 #: Passes of the knot slide (:func:`_slid`) per prune candidate: each moves one knot one grid step.
 SLIDE_PASSES = 10
 #: Largest damping before the iteration gives up (the step has become a tiny gradient step).
@@ -159,6 +162,10 @@ def reseeded(network: Network, X: np.ndarray, residual: np.ndarray) -> Network:
                    np.append(network.b, bias), network.a, network.c)
 
 
+class _OutOfBudget(Exception):
+    """The prune-and-refit loop has spent its LM step budget."""
+
+
 def _one_fewer(net: Network, p: float):
     """The candidates of one prune-and-refit round, each with one neuron fewer than ``net``: first
     ``net`` without neuron k, the smallest l^p path penalty first; then two neurons of the same
@@ -246,7 +253,8 @@ class Finishing:
     """What the finishing phase did: network (the sparsest interpolant it reached, or its best
     attempt), converged, neurons_before (merged neurons handed to it), reseeds (escapes tried:
     neurons added where the residual was largest), pruned (neurons removed by prune-and-refit),
-    iterations (LM steps in all), slid (of the pruned, those that needed the knots slid first)."""
+    iterations (LM steps in all), slid (of the pruned, those that needed the knots slid first), out_of_budget (prune-and-refit
+    stopped by its LM step budget, PRUNE_BUDGET_PER_POINT per data point, not by a failed round)."""
 
     network: Network
     converged: bool
@@ -256,11 +264,13 @@ class Finishing:
     pruned: int
     iterations: int
     slid: int
+    out_of_budget: bool
 
     def to_json(self) -> dict:
         return {"converged": self.converged, "max_abs_residual": self.max_abs_residual,
                 "neurons_before": self.neurons_before, "reseeds": self.reseeds, "pruned": self.pruned,
-                "iterations": self.iterations, "slid": self.slid}
+                "iterations": self.iterations, "slid": self.slid,
+                "out_of_budget": self.out_of_budget}
 
 
 def finishing_phase(network: Network, dataset, *, target: float, count_tol: float, count_bias: bool = False,
@@ -276,7 +286,8 @@ def finishing_phase(network: Network, dataset, *, target: float, count_tol: floa
     (:func:`_slid`: LM alone cannot carry a knot across data points to where the sparser fit
     needs it); it stops when that fails too. Each round tries at most 2 k candidates (twice in
     1-D), so the phase costs O(k^2) refits of at most ``prune_iterations`` LM steps for k
-    neurons handed to it. Dropped neurons stay dropped throughout, and so do zero path weights
+    neurons handed to it, and stops anyway once it has spent PRUNE_BUDGET_PER_POINT LM steps per
+    data point (keeping the sparsest interpolant so far). Dropped neurons stay dropped throughout, and so do zero path weights
     when ``keep_zero_weights`` (see :func:`finish`).
     """
     from sparsest.training.extract import merge_neurons
@@ -291,27 +302,35 @@ def finishing_phase(network: Network, dataset, *, target: float, count_tol: floa
         done = finish(reseeded(done.network, X, done.network(X) - y), X, y, target=target,
                       count_tol=count_tol, count_bias=count_bias, keep_zero_weights=keep_zero_weights)
         iterations += done.iterations
-    current, pruned, slid = done, 0, 0
+    current, pruned, slid, out_of_budget = done, 0, 0, False
+
+    budget = iterations + PRUNE_BUDGET_PER_POINT * len(y)
 
     def refit(candidate):
         nonlocal iterations
+        if iterations >= budget:
+            raise _OutOfBudget
         trial = finish(candidate, X, y, target=target, count_tol=count_tol, count_bias=count_bias,
                        keep_zero_weights=keep_zero_weights, max_iterations=prune_iterations)
         iterations += trial.iterations
         return trial
 
-    while current.converged and prune and current.network.width > 0:
-        net = merge_neurons(current.network, dataset, count_tol=count_tol)
-        smaller = next((trial for trial in map(refit, _one_fewer(net, p)) if trial.converged), None)
-        if smaller is not None:
-            current, pruned = smaller, pruned + 1
-            continue
-        if X.shape[1] == 1 and not count_bias:
-            starts = (_slid(candidate, X, y, target, SLIDE_PASSES) for candidate in _one_fewer(net, p))
-            smaller = next((trial for trial in map(refit, (s for s in starts if s is not None)) if trial.converged), None)
+    try:
+        while current.converged and prune and current.network.width > 0:
+            net = merge_neurons(current.network, dataset, count_tol=count_tol)
+            smaller = next((trial for trial in map(refit, _one_fewer(net, p)) if trial.converged), None)
             if smaller is not None:
-                current, pruned, slid = smaller, pruned + 1, slid + 1
+                current, pruned = smaller, pruned + 1
                 continue
-        break
+            if X.shape[1] == 1 and not count_bias:
+                starts = (_slid(candidate, X, y, target, SLIDE_PASSES) for candidate in _one_fewer(net, p))
+                smaller = next((trial for trial in map(refit, (s for s in starts if s is not None)) if trial.converged), None)
+                if smaller is not None:
+                    current, pruned, slid = smaller, pruned + 1, slid + 1
+                    continue
+            break
+    except _OutOfBudget:
+        out_of_budget = True
     final = merge_neurons(current.network, dataset, count_tol=count_tol) if current.converged else current.network
-    return Finishing(final, current.converged, current.max_abs_residual, start.width, reseeds, pruned, iterations, slid)
+    return Finishing(final, current.converged, current.max_abs_residual, start.width, reseeds, pruned, iterations, slid,
+                     out_of_budget)
