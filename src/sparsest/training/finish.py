@@ -26,6 +26,11 @@ __all__ = ["Finish", "finish"]
 
 #: LM steps of one prune-and-refit trial (a removal is kept only if this many reach the target).
 PRUNE_ITERATIONS = 60
+#: LM steps the prune-and-refit loop may spend in all, per data point (bounds its time: about
+#: N * PRUNE_BUDGET_PER_POINT steps of one least-squares solve of N + P rows, P parameters).
+PRUNE_BUDGET_PER_POINT = 400
+#: Passes of the knot slide (:func:`_slid`) per prune candidate: each moves one knot one grid step.
+SLIDE_PASSES = 10
 #: Largest damping before the iteration gives up (the step has become a tiny gradient step).
 MAX_DAMPING = 1e10
 
@@ -157,12 +162,16 @@ def reseeded(network: Network, X: np.ndarray, residual: np.ndarray) -> Network:
                    np.append(network.b, bias), network.a, network.c)
 
 
+class _OutOfBudget(Exception):
+    """The prune-and-refit loop has spent its LM step budget."""
+
+
 def _one_fewer(net: Network, p: float):
     """The candidates of one prune-and-refit round, each with one neuron fewer than ``net``: first
     ``net`` without neuron k, the smallest l^p path penalty first; then two neurons of the same
-    sign merged into one, u = |v_k| (w_k, b_k) + |v_l| (w_l, b_l), the most alike pairs first (in
-    1-D: the knot moves to the slope-weighted mean of the two, across the data points between
-    them, and the network is unchanged outside them)."""
+    sign merged into one, u = |v_k| (w_k, b_k) + |v_l| (w_l, b_l), the ``net.width`` most alike
+    pairs first (in 1-D: the knot moves to the slope-weighted mean of the two, across the data
+    points between them, and the network is unchanged outside them). At most 2 k candidates."""
     keep = np.ones(net.width, dtype=bool)
     for k in np.argsort(path_penalty(net, p), kind="stable"):
         keep[:] = True
@@ -172,13 +181,66 @@ def _one_fewer(net: Network, p: float):
     unit = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-300)
     pairs = [(float(np.linalg.norm(unit[k] - unit[l])), k, l) for k in range(net.width)
              for l in range(k + 1, net.width) if np.sign(net.v[k]) == np.sign(net.v[l])]
-    for _, k, l in sorted(pairs):
+    for _, k, l in sorted(pairs)[: net.width]:
         keep[:] = True
         keep[l] = False
         merged = U[k] + U[l]
         W, b, v = net.W.copy(), net.b.copy(), net.v.copy()
         W[k], b[k], v[k] = merged[:-1], merged[-1], np.sign(net.v[k])
         yield Network(v[keep], W[keep], b[keep], net.a, net.c)
+
+
+def _slid(net: Network, X: np.ndarray, y: np.ndarray, target: float, passes: int) -> Network | None:
+    """1-D only: ``net`` with its knots slid along the data to where the data fit best.
+
+    With the knots t_k = -b_k / w_k held, the network is linear in (v, a, c): the best fit is one
+    least-squares solve on the columns relu(sign(w_k) (x - t_k)) (plus x and 1 for the skip term
+    and output bias). Each pass moves the one knot to the next point, left or right, of the grid
+    of data points and midpoints between neighbours that lowers that residual most,
+    until no move helps, the fit reaches ``target`` or ``passes`` passes are done. Returns the
+    network with the best knots (|w_k| = 1), or None when no move helped.
+    """
+    xs = np.sort(X[:, 0])
+    grid = np.sort(np.concatenate([xs, (xs[1:] + xs[:-1]) / 2]))
+    sigma = np.sign(net.W[:, 0])
+    if np.any(sigma == 0):
+        return None
+    fixed = [X[:, :1]] if net.a is not None else []
+    if net.c is not None:
+        fixed.append(np.ones((len(y), 1)))
+
+    def fit(knots):
+        A = np.hstack(fixed + [np.maximum(sigma * (X[:, :1] - knots), 0.0)])
+        coef = np.linalg.lstsq(A, y, rcond=None)[0]
+        r = A @ coef - y
+        return float(r @ r), float(np.max(np.abs(r))), coef
+
+    knots = -net.b / net.W[:, 0]
+    loss, worst, coef = fit(knots)
+    moved = False
+    for _ in range(passes):
+        if worst <= target:
+            break
+        best = None
+        for k in range(len(knots)):
+            left, right = grid[grid < knots[k]], grid[grid > knots[k]]
+            for spot in (left[-1:], right[:1]):
+                if not spot.size:
+                    continue
+                trial = knots.copy()
+                trial[k] = spot[0]
+                result = fit(trial)
+                if result[0] < loss and (best is None or result[0] < best[0][0]):
+                    best = (result, trial)
+        if best is None:
+            break
+        (loss, worst, coef), knots, moved = best[0], best[1], True
+    if not moved:
+        return None
+    offset = len(fixed)
+    a = coef[:1].copy() if net.a is not None else None
+    c = float(coef[offset - 1]) if net.c is not None else None
+    return Network(coef[offset:], sigma[:, None].copy(), -sigma * knots, a, c)
 
 
 def path_penalty(network: Network, p: float) -> np.ndarray:
@@ -191,7 +253,8 @@ class Finishing:
     """What the finishing phase did: network (the sparsest interpolant it reached, or its best
     attempt), converged, neurons_before (merged neurons handed to it), reseeds (escapes tried:
     neurons added where the residual was largest), pruned (neurons removed by prune-and-refit),
-    iterations (LM steps in all)."""
+    iterations (LM steps in all), slid (of the pruned, those that needed the knots slid first), out_of_budget (prune-and-refit
+    stopped by its LM step budget, PRUNE_BUDGET_PER_POINT per data point, not by a failed round)."""
 
     network: Network
     converged: bool
@@ -200,11 +263,14 @@ class Finishing:
     reseeds: int
     pruned: int
     iterations: int
+    slid: int
+    out_of_budget: bool
 
     def to_json(self) -> dict:
         return {"converged": self.converged, "max_abs_residual": self.max_abs_residual,
                 "neurons_before": self.neurons_before, "reseeds": self.reseeds, "pruned": self.pruned,
-                "iterations": self.iterations}
+                "iterations": self.iterations, "slid": self.slid,
+                "out_of_budget": self.out_of_budget}
 
 
 def finishing_phase(network: Network, dataset, *, target: float, count_tol: float, count_bias: bool = False,
@@ -215,8 +281,14 @@ def finishing_phase(network: Network, dataset, *, target: float, count_tol: floa
     ``max_reseeds`` times) and finish again. Once it interpolates and ``prune``: remove one neuron
     at a time (drop one, the smallest l^p path penalty first, or merge two alike ones: see
     :func:`_one_fewer`), keeping the first candidate that :func:`finish` (at most
-    ``prune_iterations`` steps) brings to ``target``, until no candidate does. Dropped neurons stay dropped throughout, and so do zero path weights when
-    ``keep_zero_weights`` (see :func:`finish`).
+    ``prune_iterations`` steps) brings to ``target``. In 1-D (biases not counted), when none does,
+    the same candidates are tried again with their knots first slid along the data
+    (:func:`_slid`: LM alone cannot carry a knot across data points to where the sparser fit
+    needs it); it stops when that fails too. Each round tries at most 2 k candidates (twice in
+    1-D), so the phase costs O(k^2) refits of at most ``prune_iterations`` LM steps for k
+    neurons handed to it, and stops anyway once it has spent PRUNE_BUDGET_PER_POINT LM steps per
+    data point (keeping the sparsest interpolant so far). Dropped neurons stay dropped throughout, and so do zero path weights
+    when ``keep_zero_weights`` (see :func:`finish`).
     """
     from sparsest.training.extract import merge_neurons
 
@@ -230,17 +302,35 @@ def finishing_phase(network: Network, dataset, *, target: float, count_tol: floa
         done = finish(reseeded(done.network, X, done.network(X) - y), X, y, target=target,
                       count_tol=count_tol, count_bias=count_bias, keep_zero_weights=keep_zero_weights)
         iterations += done.iterations
-    current, pruned = done, 0
-    while current.converged and prune and current.network.width > 0:
-        net = merge_neurons(current.network, dataset, count_tol=count_tol)
-        for trial_net in _one_fewer(net, p):
-            trial = finish(trial_net, X, y, target=target, count_tol=count_tol, count_bias=count_bias,
-                           keep_zero_weights=keep_zero_weights, max_iterations=prune_iterations)
-            iterations += trial.iterations
-            if trial.converged:
-                current, pruned = trial, pruned + 1
-                break
-        else:
+    current, pruned, slid, out_of_budget = done, 0, 0, False
+
+    budget = iterations + PRUNE_BUDGET_PER_POINT * len(y)
+
+    def refit(candidate):
+        nonlocal iterations
+        if iterations >= budget:
+            raise _OutOfBudget
+        trial = finish(candidate, X, y, target=target, count_tol=count_tol, count_bias=count_bias,
+                       keep_zero_weights=keep_zero_weights, max_iterations=prune_iterations)
+        iterations += trial.iterations
+        return trial
+
+    try:
+        while current.converged and prune and current.network.width > 0:
+            net = merge_neurons(current.network, dataset, count_tol=count_tol)
+            smaller = next((trial for trial in map(refit, _one_fewer(net, p)) if trial.converged), None)
+            if smaller is not None:
+                current, pruned = smaller, pruned + 1
+                continue
+            if X.shape[1] == 1 and not count_bias:
+                starts = (_slid(candidate, X, y, target, SLIDE_PASSES) for candidate in _one_fewer(net, p))
+                smaller = next((trial for trial in map(refit, (s for s in starts if s is not None)) if trial.converged), None)
+                if smaller is not None:
+                    current, pruned, slid = smaller, pruned + 1, slid + 1
+                    continue
             break
+    except _OutOfBudget:
+        out_of_budget = True
     final = merge_neurons(current.network, dataset, count_tol=count_tol) if current.converged else current.network
-    return Finishing(final, current.converged, current.max_abs_residual, start.width, reseeds, pruned, iterations)
+    return Finishing(final, current.converged, current.max_abs_residual, start.width, reseeds, pruned, iterations, slid,
+                     out_of_budget)
