@@ -1,9 +1,9 @@
-"""PyTorch training of a one-hidden-layer ReLU network with an l^p path-norm penalty (SPEC 5).
+"""PyTorch training of a one-hidden-layer ReLU network with an l^p path-norm penalty (docs/math.md §5).
 
 The network f(x) = sum_k v_k relu(w_k . x + b_k) [+ a . x + c] is trained full-batch with Adam on
 the MSE loss (1/N) sum_i (f(x_i) - y_i)^2 and one of these regularisers (``method``):
 
-``"lp"``            the paper's proximal reweighted-l1 step after every Adam step (SPEC 5): every
+``"lp"``            the paper's proximal reweighted-l1 step after every Adam step (docs/math.md §5): every
                     path weight u = v_k w_kj (and v_k b_k when ``count_bias``) is soft-thresholded by
                     C = lambda * lr * p * |u_prev|^(p-1), a weight that reached 0 stays 0, then every
                     neuron is rebalanced to |v_k| = ||w_k||_2 (the function does not change);
@@ -51,7 +51,7 @@ METHODS = TRAIN_METHODS
 #: The methods whose penalty aims at sparsity: prune-and-refit is on by default for them only.
 SPARSIFYING = ("lp", "lp-smooth", "l1-path")
 
-#: Published settings (SPEC 5), keyed by "is the data 1-D": width and lambda.
+#: Published settings (docs/math.md §5), keyed by "is the data 1-D": width and lambda.
 PAPER_WIDTH = {True: 80, False: 100}
 PAPER_LAMBDA = {True: 3e-3, False: 5e-3}
 #: lambda of the continuation schedule (normalized coordinates: x in [-1, 1]^d, max |y| = 1).
@@ -145,7 +145,7 @@ def rebalance(v, W, b, *, count_bias: bool = False) -> None:
 
 
 def proximal_step(v, W, b, previous, *, threshold: float, p: float, count_bias: bool = False):
-    """The proximal reweighted-l1 step of SPEC 5, in place; returns the new path weights u.
+    """The proximal reweighted-l1 step of docs/math.md §5, in place; returns the new path weights u.
 
     u = v_k (w_k [, b_k]) is soft-thresholded, u <- sign(u) max(|u| - C, 0), with
     C = threshold * p * |u_prev|^(p-1) (``previous`` is u_prev; C = threshold when p = 1; C is
@@ -255,13 +255,13 @@ class Schedule:
 # ---------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class TrainResult:
-    """What one training run produced, re-checked from the weights (SPEC 6).
+    """What one training run produced, re-checked from the weights (docs/math.md §6).
 
-    neurons / parameters : counts of the merged network (SPEC 2; the same function as the trained
+    neurons / parameters : counts of the merged network (docs/math.md §2; the same function as the trained
         one on the data); neurons_raw / parameters_raw : of the trained weights, pruned.
     interpolates / max_abs_residual : of the trained (unpolished) network at ``tolerances``.
     fit : "interpolates" (residual <= interpolation tolerance), "approximate" (<= fit tolerance),
-        "failed" (larger: its counts say nothing about sparsity, SPEC 5) or "collapsed" (failed
+        "failed" (larger: its counts say nothing about sparsity, docs/math.md §5) or "collapsed" (failed
         with no active neuron left).
     steps : Adam steps taken; weights_step : the step whose weights are reported; stopped : why.
     polished : the exact LP on the trained support (:class:`sparsest.training.extract.Polish`) or None.
@@ -336,8 +336,8 @@ class LpTrainer:
     ----------
     p : exponent in (0, 1] of the penalty (``"lp"``, ``"lp-smooth"``; ``"l1-path"`` uses 1).
     method : one of :data:`METHODS` (see the module docstring).
-    width : hidden neurons K (SPEC 5: 80 in 1-D, 100 otherwise).
-    lam : lambda (paper, SPEC 5: 3e-3 in 1-D, 5e-3 otherwise; continuation: 1e-3 in normalized
+    width : hidden neurons K (docs/math.md §5: 80 in 1-D, 100 otherwise).
+    lam : lambda (paper, docs/math.md §5: 3e-3 in 1-D, 5e-3 otherwise; continuation: 1e-3 in normalized
         coordinates, lowered when the run is stuck).
     lr : Adam's learning rate.
     steps : maximum number of Adam steps (paper: 100 000; continuation: 20 000).
@@ -345,7 +345,7 @@ class LpTrainer:
     skip : affine skip term a.x + c (default: the dataset's setting).
     count_bias : penalise and count the bias path weights v_k b_k too.
     polish : run the exact LP on the trained support (:func:`sparsest.training.extract.polish`).
-    tol : interpolation tolerance of every "interpolates" (default: the dataset's, SPEC 6).
+    tol : interpolation tolerance of every "interpolates" (default: the dataset's, docs/math.md §6).
     progress : a tqdm progress bar on stderr.
     schedule : ``"continuation"`` (default, as the command line: normalized coordinates, data
         initialisation, finishing phase) or ``"paper"`` (the published scheme, unchanged).
