@@ -102,6 +102,7 @@ def test_closed_form_refuses_2d_data_and_a_box_it_leaves():
     _assert_honest(outside, data)
 
 
+@pytest.mark.slow
 def test_a_time_limit_certificate_carries_both_bounds():
     data = planted_instance(3, 8, 3, 5)  # the parameter MILP needs well over 20 s here
     c = certify(data, method="milp", objective="parameters", time_limit=3.0)
@@ -110,6 +111,7 @@ def test_a_time_limit_certificate_carries_both_bounds():
     _assert_honest(c, data)
 
 
+@pytest.mark.slow
 def test_the_time_limit_holds_when_the_lp_relaxation_alone_takes_longer():
     # N = 10, d = 6: 931 activation sets; the relaxation of the parameter MILP takes ~75 s here.
     rng = np.random.default_rng(1)

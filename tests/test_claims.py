@@ -95,6 +95,7 @@ def one_convex_run(rng, n):
     return Dataset.from_arrays(x, y)
 
 
+@pytest.mark.slow
 def test_p_star_on_long_runs_agrees_with_the_oracle():
     grid = tuple(round(0.1 * i, 1) for i in range(1, 10))
     below_one = 0

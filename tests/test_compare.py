@@ -247,6 +247,7 @@ def sequential(tiny_datasets):
     return compare(tiny_datasets, jobs=1, **TINY)
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_jobs_or_backend(tiny_datasets, sequential):
     reference = _without_timings(sequential.to_json())
     for jobs, backend in ((2, None), (2, "threading")):

@@ -39,6 +39,7 @@ PLANTED_CASES = [(2, 6, 3, seed) for seed in range(100, 108)] + [(2, 7, 3, 104)]
     [(3, 6, 2, seed) for seed in (100, 104, 106)] + [(3, 7, 2, 105)]
 
 
+@pytest.mark.slow
 def test_pruned_search_equals_plain_enumeration_on_planted_instances():
     optima = []
     for case in PLANTED_CASES:

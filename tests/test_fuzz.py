@@ -16,12 +16,15 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sparsest.cli.main import main
 from sparsest.core.dataset import load_dataset
 from sparsest.errors import SparsestError
+
+pytestmark = pytest.mark.slow  # fuzzing / a dask cluster: in make test, not make test-fast
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 

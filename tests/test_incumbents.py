@@ -53,6 +53,7 @@ def test_pruning_respects_the_box():
     assert prune_blocks(dictionary, start, box=1e-6) is None  # far too small a box: nothing fits
 
 
+@pytest.mark.slow
 def test_parameters_start_from_the_pruned_neuron_certificate():
     """Paper-like data (N < d): the parameter certificate has a network at a short limit, with no
     more parameters than the neuron certificate's network."""
@@ -65,6 +66,7 @@ def test_parameters_start_from_the_pruned_neuron_certificate():
     assert params.seconds < 3 * 3 + 10
 
 
+@pytest.mark.slow
 def test_a_short_time_limit_still_ends_with_a_network():
     data = planted_instance(2, 30, 5, 320)
     c = certify(data, time_limit=2)

@@ -42,6 +42,7 @@ def _random_1d(rng, kind, most=12):
     return Dataset.from_arrays(x, y)
 
 
+@pytest.mark.slow
 def test_milp_equals_the_closed_form_on_105_random_1d_instances():
     rng = np.random.default_rng(20240601)
     kinds = ("integer", "collinear-float", "float")
@@ -98,6 +99,7 @@ def test_milp_equals_the_exhaustive_search_on_planted_instances_neurons():
         _assert_witnessed(result, data)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed, dim, n", [(1, 2, 5), (2, 2, 5), (3, 2, 6), (4, 2, 5), (6, 2, 6), (9, 3, 5), (11, 3, 5)])
 def test_milp_equals_the_exhaustive_search_on_planted_instances_parameters(seed, dim, n):
     data = planted_instance(dim, n, 1 + seed % 3, seed)
@@ -119,6 +121,7 @@ def _options_variants(seed, n):
             Dataset.from_arrays(X, np.abs(y) + 0.25)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed, n, objective", [(0, 6, "neurons"), (2, 5, "parameters")])
 def test_cuts_never_change_the_optimum_with_any_network_options(seed, n, objective):
     for data in _options_variants(seed, n):
@@ -133,6 +136,7 @@ def test_cuts_never_change_the_optimum_with_any_network_options(seed, n, objecti
             assert without.status == "optimal" and without.upper_bound == search.upper_bound
 
 
+@pytest.mark.slow
 def test_highs_and_cbc_agree():
     # instances where the incumbent does not already meet the LP bound (no cuts for neurons): CBC runs
     cases = [(planted_instance(2, 5, 2, 13), "neurons", False), (planted_instance(2, 5, 2, 14), "neurons", False),
@@ -150,6 +154,7 @@ def test_highs_and_cbc_agree():
 
 
 # ---------------------------------------------------------------------- honesty
+@pytest.mark.slow
 def test_time_limit_reports_both_bounds_and_a_rechecked_network():
     data = planted_instance(3, 8, 3, 5)
     result = solve_milp(BlockDictionary(data), objective="parameters", time_limit=3.0)  # needs well over 20 s

@@ -13,6 +13,8 @@ from sparsest.exact.exhaustive import SPAN_RTOL
 from sparsest.errors import SparsestError
 from sparsest.generators import planted_instance
 
+pytestmark = pytest.mark.slow  # fuzzing / a dask cluster: in make test, not make test-fast
+
 
 def _summary(result):
     """The certificate, and the work of every size searched in full (the last size stops at its

@@ -131,6 +131,7 @@ def test_json_round_trips_and_writes_non_finite_numbers_as_null():
     assert data["instances"][0]["runs"][1]["history"][0]["mse"] is None
 
 
+@pytest.mark.slow
 def test_report_mentions_every_instance_and_links_only_existing_pngs(written):
     comparison, files = written
     text = files.report.read_text()
@@ -159,6 +160,7 @@ def test_each_dimension_gets_its_figures(written):
     assert on_disk == names | {"report.md", "results.json", "results.csv", report_module.MANIFEST}  # no leftovers
 
 
+@pytest.mark.slow
 def test_a_new_report_removes_only_the_files_of_the_previous_one(tmp_path):
     comparison = _comparison()
     first = write_report(comparison, tmp_path)

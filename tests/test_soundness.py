@@ -3,6 +3,7 @@ or a model out; an undecided LP leaves its size open and no "optimal" rests on i
 
 import highspy
 import numpy as np
+import pytest
 
 from sparsest.exact import exhaustive
 from sparsest.exact.milp import backends, heuristics, solve_milp
@@ -75,6 +76,7 @@ def test_the_certificate_does_not_claim_optimality_on_an_undecided_size(monkeypa
     assert any("not ruled out" in note for note in c.notes)
 
 
+@pytest.mark.slow
 def test_an_undecided_relaxation_is_never_called_infeasible(monkeypatch):
     """With every HiGHS status of the MILP module undecided nothing is proven, and nothing is
     reported infeasible or optimal."""
