@@ -124,8 +124,10 @@ class ClosedFormResult:
                     "is the sum over runs of equal discrete curvature of ceil(run length / 2) (Debarre, "
                     "Denoyelle, Unser, Fageot 2022), computed in exact rationals on the data as written; "
                     "each neuron has one path weight, so parameters equal neurons")
-        return (f"within the interpolation tolerance {self.tolerance:.3g}: the network (slope changes below "
-                f"{self.collinear_tol:.3g} x the largest data slope dropped) is an upper bound; the lower "
+        dropped = (f"slope changes below {self.collinear_tol:.3g} x the largest data slope dropped"
+                   if self.collinear_tol else "knots below the counting tolerance dropped")
+        return (f"within the interpolation tolerance {self.tolerance:.3g}: the network ({dropped}) is an "
+                "upper bound; the lower "
                 "bound counts the fewest runs of consecutive points each within the tolerance of one line, "
                 f"minus one; the exact data needs {self.exact_knots} (proven, exact rationals)")
 
@@ -344,12 +346,14 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
         f"the data as written (exact rationals) needs {len(exact.knots)} neurons (proven); "
         + (f"its float64 network is not shown because {problem_with_exact}" if problem_with_exact
            else "within the interpolation tolerance fewer suffice"),
-        f"answered within the interpolation tolerance {eps:.3g}: slope changes below {threshold:.3g} x "
-        f"the largest data slope treated as zero",
+        f"answered within the interpolation tolerance {eps:.3g}: "
+        + (f"slope changes below {threshold:.3g} x the largest data slope treated as zero" if threshold > 0
+           else "no slope change dropped (knots below the counting tolerance left out)"),
     ] + notes
     if lower > len(construction.knots):  # cannot happen unless float rounding broke the greedy fit
-        notes.append(f"the tube lower bound {lower} exceeded the network's count; lowered to it")
-        lower = len(construction.knots)
+        notes.append(f"the tube lower bound {lower} exceeded the network's count {len(construction.knots)}: "
+                     f"a float64 contradiction, so no lower bound is claimed")
+        lower = 0
     return construction.result(network, order, problem="within tolerance", lower_bound=lower,
                                exact_knots=len(exact.knots), collinear_tol=threshold, tolerance=eps,
                                notes=tuple(notes))
