@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from sparsest import __version__
 from sparsest.errors import SparsestError
@@ -61,12 +63,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that the run unwinds like an interrupt: parallel
+    workers are shut down by their pool and nothing half-written is left."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the process exit code."""
+    """Entry point of the console script; returns the process exit code (143 on SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return int(args.handler(args) or 0)
+    except Terminated:
+        print("sparsest: terminated", file=sys.stderr)
+        return 143
     except SparsestError as err:
         print(f"sparsest: error: {err}", file=sys.stderr)
         return 2
