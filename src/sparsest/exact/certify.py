@@ -43,7 +43,7 @@ from sparsest.exact.milp import SOLVERS, big_m, solve_milp
 from sparsest.core.network import Network
 from sparsest.exact.patterns import DEFAULT_MAX_PATTERNS
 from sparsest.exact.progress import Progress
-from sparsest.exact.problem import OBJECTIVES, box_touched, check_box, check_time_limit, settle
+from sparsest.exact.problem import Problem, box_touched, settle
 from sparsest.exact.closed_form import sparsest_interpolant
 from sparsest.core.recheck import Recheck, recheck
 
@@ -155,8 +155,8 @@ def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons
     -1: one per core; same certificate, see :func:`sparsest.exact.exhaustive.search_exhaustive`).
     Bad input raises :class:`SparsestError`.
     """
-    t0 = time.monotonic()
-    _check_options(dataset, method, objective, count_bias, box, time_limit, solver, start, max_patterns)
+    _check_options(dataset, method, solver, start, max_patterns)
+    problem = Problem.of(dataset, objective=objective, count_bias=count_bias, box=box, time_limit=time_limit)
     closed_form_valid = dataset.dim == 1 and dataset.skip and (objective == "neurons" or not count_bias)
     if method == "closed-form" and not closed_form_valid:
         raise SparsestError(
@@ -165,34 +165,31 @@ def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons
             f"{', count_bias' if count_bias and objective == 'parameters' else ''}: use --method milp or exhaustive"
         )
     if method in ("closed-form", "auto") and closed_form_valid:
-        certificate = _closed_form(dataset, objective, count_bias, box, t0)
+        certificate = _closed_form(problem)
         if certificate is not None:
             return certificate
         if method == "closed-form":
             raise SparsestError(f"the closed-form network leaves the box R = {box:g}; use --method milp")
     dictionary = BlockDictionary(dataset, max_patterns=max_patterns)
-    deadline = math.inf if time_limit is None else t0 + float(time_limit)
     if method == "milp":
-        return _from_milp(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0)
+        return _from_milp(problem, dictionary, solver, start)
     if method == "exhaustive":
-        return _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0, jobs)
+        return _from_exhaustive(problem, dictionary, jobs)
     progress = Progress(objective, time_limit)
     try:
-        return _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0, progress, jobs)
+        return _auto(problem, dictionary, solver, start, progress, jobs)
     finally:
         progress.close()
 
 
 # ---------------------------------------------------------------------- option checks
-def _check_options(dataset, method, objective, count_bias, box, time_limit, solver, start, max_patterns):
+def _check_options(dataset, method, solver, start, max_patterns):
+    """The options of certify that are not part of the :class:`Problem` (which checks its own)."""
     if not isinstance(dataset, Dataset):
         raise SparsestError(f"certify needs a Dataset, got {type(dataset).__name__}")
-    for name, value, allowed in (("method", method, METHODS), ("objective", objective, OBJECTIVES),
-                                 ("solver", solver, SOLVERS)):
+    for name, value, allowed in (("method", method, METHODS), ("solver", solver, SOLVERS)):
         if value not in allowed:
             raise SparsestError(f"unknown {name} {value!r}; use one of {', '.join(allowed)}")
-    check_box(box)
-    check_time_limit(time_limit)
     if isinstance(max_patterns, bool) or not isinstance(max_patterns, (int, np.integer)) or max_patterns < 1:
         raise SparsestError(f"max_patterns must be a positive integer, got {max_patterns!r}")
     if start is not None:
@@ -200,8 +197,6 @@ def _check_options(dataset, method, objective, count_bias, box, time_limit, solv
             raise SparsestError(f"the start must be a Network, got {type(start).__name__}")
         if start.dim != dataset.dim:
             raise SparsestError(f"the start network has input dimension {start.dim}, the data has {dataset.dim}")
-    if not isinstance(count_bias, bool):
-        raise SparsestError(f"count_bias must be true or false, got {count_bias!r}")
 
 
 # ---------------------------------------------------------------------- the methods
@@ -209,18 +204,20 @@ def _tolerances(dataset: Dataset) -> dict:
     return {"interpolation": dataset.interpolation_tol, "counting": dataset.count_tol}
 
 
-def _options(dataset: Dataset, count_bias: bool) -> dict:
-    return {"skip": dataset.skip, "output_bias": dataset.output_bias, "count_bias": count_bias}
+def _options(problem: Problem) -> dict:
+    return {"skip": problem.dataset.skip, "output_bias": problem.dataset.output_bias,
+            "count_bias": problem.count_bias}
 
 
-def _closed_form(dataset, objective, count_bias, box, t0) -> Certificate | None:
+def _closed_form(problem: Problem) -> Certificate | None:
     """The docs/math.md §4 certificate, or None when a box is given and the network leaves it."""
+    dataset, box = problem.dataset, problem.box
     result = sparsest_interpolant(dataset)
     network = result.network
     if box is not None and network.width and np.max(np.abs(network.path_weights())) > box:
         return None
-    check = recheck(network, dataset, count_bias=count_bias)
-    value = check.neurons if objective == "neurons" else check.parameters
+    check = recheck(network, dataset, count_bias=problem.count_bias)
+    value = problem.count(check)
     proven = check.interpolates and value == result.lower_bound
     notes = dataset.notices + result.notes
     if value < result.lower_bound:
@@ -232,7 +229,7 @@ def _closed_form(dataset, objective, count_bias, box, t0) -> Certificate | None:
                          f"problem, so none is stated",)
         value = None
     assumptions = {
-        **_options(dataset, count_bias),
+        **_options(problem),
         "bound": "closed-form",
         "why": result.why,
         "box": box,
@@ -241,86 +238,83 @@ def _closed_form(dataset, objective, count_bias, box, t0) -> Certificate | None:
         "solver_status": "closed form",
     }
     return Certificate(
-        instance=dataset.name, n_points=dataset.n_points, dim=dataset.dim, objective=objective,
-        count_bias=count_bias, method="closed-form", status="optimal" if proven else "unverified",
+        instance=dataset.name, n_points=dataset.n_points, dim=dataset.dim, objective=problem.objective,
+        count_bias=problem.count_bias, method="closed-form", status="optimal" if proven else "unverified",
         lower_bound=result.lower_bound, upper_bound=value, network=network, recheck=check,
-        seconds=time.monotonic() - t0, assumptions=assumptions, box=box,
+        seconds=problem.elapsed(), assumptions=assumptions, box=box,
         box_touched=None if box is None else False, notes=notes,
     )
 
 
-def _remaining(deadline: float) -> float | None:
-    return None if math.isinf(deadline) else max(deadline - time.monotonic(), 1e-3)
-
-
-def _milp_assumptions(dataset, count_bias, bounds, solver_status: str) -> dict:
+def _milp_assumptions(problem: Problem, bounds, solver_status: str) -> dict:
     return {
-        **_options(dataset, count_bias),
+        **_options(problem),
         "bound": bounds.kind,
         "box": bounds.box,
         "weight_bound": bounds.weight,
         "why": bounds.reason,
-        "tolerances": {**_tolerances(dataset), "mip_rel_gap": 0.0, "mip_abs_gap": 0.999,
+        "tolerances": {**_tolerances(problem.dataset), "mip_rel_gap": 0.0, "mip_abs_gap": 0.999,
                        "lower_bound": "ceil(dual bound - 1e-6)"},
         "solver_status": solver_status,
     }
 
 
-def _from_milp(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0) -> Certificate:
-    result = solve_milp(dictionary, objective=objective, count_bias=count_bias, box=box,
-                        time_limit=_remaining(deadline), solver=solver, start=start)
-    return _certificate(dataset, objective, count_bias, "milp", result.status, result.lower_bound,
-                        result.network, _milp_assumptions(dataset, count_bias, result.bounds, result.solver_status),
-                        t0, solver=solver, box=result.box, nodes=result.nodes,
+def _from_milp(problem: Problem, dictionary, solver, start) -> Certificate:
+    result = solve_milp(dictionary, objective=problem.objective, count_bias=problem.count_bias, box=problem.box,
+                        time_limit=problem.remaining(), solver=solver, start=start)
+    return _certificate(problem.with_box(result.box), "milp", result.status, result.lower_bound, result.network,
+                        _milp_assumptions(problem, result.bounds, result.solver_status),
+                        solver=solver, nodes=result.nodes,
                         n_patterns=len(dictionary.patterns), notes=result.notes)
 
 
-def _exhaustive_assumptions(dataset, count_bias, box, text) -> dict:
+def _exhaustive_assumptions(problem: Problem, text) -> dict:
+    box = problem.box
     return {
-        **_options(dataset, count_bias),
+        **_options(problem),
         "bound": "box" if box is not None else "none",
         "box": box,
         "why": "M-free: every support smaller than the lower bound is LP-infeasible (docs/math.md §3)"
                + (f"; box |v_k w_kj| <= R = {box:g} (all-points bias <= R (1 + max||x||_1))" if box is not None else ""),
-        "tolerances": {**_tolerances(dataset), "support_lp_feasibility": 1e-10},
+        "tolerances": {**_tolerances(problem.dataset), "support_lp_feasibility": 1e-10},
         "solver_status": text,
     }
 
 
-def _from_exhaustive(dataset, dictionary, objective, count_bias, box, deadline, t0, jobs) -> Certificate:
-    result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=box,
-                               time_limit=_remaining(deadline), jobs=jobs)
+def _from_exhaustive(problem: Problem, dictionary, jobs) -> Certificate:
+    result = search_exhaustive(dictionary, objective=problem.objective, count_bias=problem.count_bias,
+                               box=problem.box, time_limit=problem.remaining(), jobs=jobs)
     text = f"exhaustive: {result.status} after {result.n_lps} LPs"
-    return _certificate(dataset, objective, count_bias, "exhaustive", result.status, result.lower_bound,
-                        result.network, _exhaustive_assumptions(dataset, count_bias, box, text), t0,
-                        box=box, n_lps=result.n_lps, n_patterns=len(dictionary.patterns))
+    return _certificate(problem, "exhaustive", result.status, result.lower_bound, result.network,
+                        _exhaustive_assumptions(problem, text),
+                        n_lps=result.n_lps, n_patterns=len(dictionary.patterns))
 
 
-def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, start, t0,
-          progress: Progress, jobs: int) -> Certificate:
+def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs: int) -> Certificate:
     """Incumbents, the exhaustive search below the best of them, then the MILP above the search's
     lower bound (module docstring). The best re-checked network seen is kept."""
     # Both engines get the same bounds (box R; or none under the proven 1-D slope bound, where the
     # exhaustive search runs M-free), so their lower bounds are bounds of the same problem.
-    bounds = big_m(dataset, objective=objective, count_bias=count_bias, box=box)
+    bounds = big_m(problem.dataset, objective=problem.objective, count_bias=problem.count_bias, box=problem.box)
+    problem = problem.with_box(bounds.box)
+    objective, count_bias, deadline = problem.objective, problem.count_bias, problem.deadline
     n_patterns = len(dictionary.patterns)
-    seen = _Incumbents(dataset, objective, count_bias, progress)
+    seen = _Incumbents(problem, progress)
     progress.update(stage="first incumbent")
-    seen.add(_first_incumbent(dictionary, objective, count_bias, bounds.box, deadline), "incumbent")
+    seen.add(_first_incumbent(problem, dictionary), "incumbent")
 
     def search(share: float, probe: bool):
         progress.update(stage="exhaustive search")
-        result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=bounds.box,
-                                   time_limit=_share(deadline, share), upper=seen.count, jobs=jobs, probe=probe,
+        result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=problem.box,
+                                   time_limit=problem.remaining(share), upper=seen.count, jobs=jobs, probe=probe,
                                    on_level=lambda lower: progress.update(lower=lower))
         seen.add(result.network, "exhaustive")
         return result
 
     def proven(result) -> Certificate:
         text = f"exhaustive: {result.status} after {result.n_lps} LPs (lower bound {result.lower_bound})"
-        return _certificate(dataset, objective, count_bias, "exhaustive", "optimal", result.lower_bound,
-                            seen.network, _exhaustive_assumptions(dataset, count_bias, bounds.box, text),
-                            t0, box=bounds.box, n_lps=result.n_lps, n_patterns=n_patterns)
+        return _certificate(problem, "exhaustive", "optimal", result.lower_bound, seen.network,
+                            _exhaustive_assumptions(problem, text), n_lps=result.n_lps, n_patterns=n_patterns)
 
     n_lps = 0
     if objective == "neurons":
@@ -330,8 +324,8 @@ def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, sta
         if quick.status == "optimal":
             return proven(quick)
         progress.update(stage="network fits")
-        fit_deadline = min(deadline, time.monotonic() + (_share(deadline, AUTO_FIT_SHARE) or math.inf))
-        seen.add(fitted_interpolant(dictionary, quick.lower_bound, seen.count, box=bounds.box,
+        fit_deadline = min(deadline, time.monotonic() + (problem.remaining(AUTO_FIT_SHARE) or math.inf))
+        seen.add(fitted_interpolant(dictionary, quick.lower_bound, seen.count, box=problem.box,
                                     deadline=fit_deadline), "fit")
         if seen.count == quick.lower_bound:
             return proven(quick)
@@ -342,39 +336,35 @@ def _auto(dataset, dictionary, objective, count_bias, box, deadline, solver, sta
     searched = f"exhaustive: {main.status} after {main.n_lps} LPs (lower bound {main.lower_bound})"
     progress.update(stage="MILP")
     result = solve_milp(dictionary, objective=objective, count_bias=count_bias, bounds=bounds, solver=solver,
-                        time_limit=_remaining(deadline), start=start if start is not None else seen.network,
+                        time_limit=problem.remaining(), start=start if start is not None else seen.network,
                         lower=main.lower_bound)
     seen.add(result.network, "milp")
-    assumptions = _milp_assumptions(dataset, count_bias, bounds, f"{searched}; {result.solver_status}")
+    assumptions = _milp_assumptions(problem, bounds, f"{searched}; {result.solver_status}")
     assumptions["why"] += "; the lower bound combines the exhaustive search's and the MILP's"
     status = "unverified" if result.status == "infeasible" else result.status  # cannot be, above a proven lower bound
     if status == "unverified" and result.network is None and seen.network is not None:
         status = "time_limit"  # the MILP found nothing to check; the bounds below still stand
-    return _certificate(dataset, objective, count_bias, "exhaustive+milp", status, result.lower_bound,
-                        seen.network, assumptions, t0, solver=solver, box=result.box, nodes=result.nodes,
+    return _certificate(problem.with_box(result.box), "exhaustive+milp", status, result.lower_bound,
+                        seen.network, assumptions, solver=solver, nodes=result.nodes,
                         n_lps=n_lps, n_patterns=n_patterns, notes=result.notes)
-
-
-def _share(deadline: float, share: float) -> float | None:
-    """``share`` of the seconds left before ``deadline`` (None: no deadline)."""
-    return None if math.isinf(deadline) else max((deadline - time.monotonic()) * share, 1e-3)
 
 
 #: Share of the remaining time the neuron search behind a parameter incumbent may take.
 NEURON_SEED_SHARE = 0.1
 
 
-def _first_incumbent(dictionary, objective, count_bias, box, deadline) -> Network | None:
+def _first_incumbent(problem: Problem, dictionary) -> Network | None:
     """An interpolant inside the box before any search (docs/math.md §3), None when none fits.
 
     Parameters: the neuron certificate's network (a short exhaustive neuron search), pruned
     coordinate by coordinate with the support LP. Otherwise, or when that search finds nothing in
     its share: the projection support interpolant (pruned block by block, then by coordinates).
     """
+    objective, count_bias, box, deadline = problem.objective, problem.count_bias, problem.box, problem.deadline
     network = None
     if objective == "parameters":
         neurons = search_exhaustive(dictionary, objective="neurons", box=box,
-                                    time_limit=_share(deadline, NEURON_SEED_SHARE))
+                                    time_limit=problem.remaining(NEURON_SEED_SHARE))
         network = neurons.network
     if network is None:
         network = projection_support_interpolant(dictionary, box=box, deadline=deadline)
@@ -386,8 +376,8 @@ def _first_incumbent(dictionary, objective, count_bias, box, deadline) -> Networ
 class _Incumbents:
     """The best re-checked interpolant seen so far (lowest count of the objective)."""
 
-    def __init__(self, dataset, objective, count_bias, progress: Progress):
-        self.dataset, self.objective, self.count_bias, self.progress = dataset, objective, count_bias, progress
+    def __init__(self, problem: Problem, progress: Progress):
+        self.problem, self.progress = problem, progress
         self.network: Network | None = None
         self.count: int | None = None
         self.source: str | None = None
@@ -395,35 +385,37 @@ class _Incumbents:
     def add(self, network: Network | None, source: str) -> None:
         if network is None:
             return
-        check = recheck(network, self.dataset, count_bias=self.count_bias, exact=False)
+        check = recheck(network, self.problem.dataset, count_bias=self.problem.count_bias, exact=False)
         if not check.interpolates:
             return
-        count = check.neurons if self.objective == "neurons" else check.parameters
+        count = self.problem.count(check)
         if self.count is None or count < self.count:
             self.network, self.count, self.source = network, count, source
             self.progress.update(upper=count)
 
 
-def _certificate(dataset, objective, count_bias, method, status, lower, network, assumptions, t0, *,
-                 solver=None, box=None, nodes=None, n_lps=None, n_patterns=None, notes=()) -> Certificate:
-    """Re-check ``network`` and state only what it and ``lower`` support."""
+def _certificate(problem: Problem, method, status, lower, network, assumptions, *,
+                 solver=None, nodes=None, n_lps=None, n_patterns=None, notes=()) -> Certificate:
+    """Re-check ``network`` and state only what it and ``lower`` support (for ``problem``, whose box
+    is the one the engine used)."""
+    dataset, box = problem.dataset, problem.box
     notes = list(dataset.notices) + list(notes)
     if status == "undecided":
         notes.append(f"HiGHS did not decide some support LP of size {lower}: that size is not ruled out")
     check = upper = None
     if network is not None:
-        check = recheck(network, dataset, count_bias=count_bias)
+        check = recheck(network, dataset, count_bias=problem.count_bias)
         if check.interpolates:
-            upper = check.neurons if objective == "neurons" else check.parameters
+            upper = problem.count(check)
         else:
             notes.append(f"the network misses the data by {check.max_abs_residual:.3g} > "
                          f"{check.tolerance:.3g}: it bounds nothing")
     status, lower = settle(status, lower, upper, notes)
     touched = box_touched(network, box)
     return Certificate(
-        instance=dataset.name, n_points=dataset.n_points, dim=dataset.dim, objective=objective,
-        count_bias=count_bias, method=method, status=status, lower_bound=lower, upper_bound=upper,
-        network=network, recheck=check, seconds=time.monotonic() - t0, assumptions=assumptions,
+        instance=dataset.name, n_points=dataset.n_points, dim=dataset.dim, objective=problem.objective,
+        count_bias=problem.count_bias, method=method, status=status, lower_bound=lower, upper_bound=upper,
+        network=network, recheck=check, seconds=problem.elapsed(), assumptions=assumptions,
         solver=solver, box=box, box_touched=touched, nodes=nodes, n_lps=n_lps, n_patterns=n_patterns,
         notes=tuple(notes),
     )

@@ -4,15 +4,20 @@
 convex solvers; :func:`check_objective` and :func:`check_time_limit` likewise fail with one clear
 :class:`~sparsest.errors.SparsestError`. :func:`settle` and :func:`box_touched` turn an engine's
 status, bounds and re-checked network into what a result may claim (certify and the MILP).
+:class:`Problem` holds one call's validated options and its clock, passed down by certify.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
+import time
+from dataclasses import dataclass
 
 import numpy as np
 
+from sparsest.core.dataset import Dataset
 from sparsest.errors import SparsestError
 
 #: The exact objectives of docs/math.md §2.
@@ -76,3 +81,48 @@ def check_time_limit(time_limit) -> float | None:
             or math.isnan(time_limit):
         raise SparsestError(f"the time limit must be a positive number of seconds, got {time_limit!r}")
     return float(time_limit)
+
+
+def check_count_bias(count_bias) -> bool:
+    if not isinstance(count_bias, bool):
+        raise SparsestError(f"count_bias must be true or false, got {count_bias!r}")
+    return count_bias
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One exact problem, validated once (in the spirit of cvxpy's Problem): the fewest
+    ``objective`` (docs/math.md §2; parameters with biases when ``count_bias``) over interpolants of
+    ``dataset`` inside the box |v_k w_kj| <= R = ``box`` (None: no box), to be answered before
+    ``deadline`` (a time.monotonic() instant; inf: no limit) by a call that started at ``t0``."""
+
+    dataset: Dataset
+    objective: str
+    count_bias: bool
+    box: float | None
+    deadline: float
+    t0: float
+
+    @classmethod
+    def of(cls, dataset: Dataset, *, objective: str = "neurons", count_bias: bool = False,
+           box: float | None = None, time_limit: float | None = None) -> Problem:
+        """Check every option (one SparsestError line each) and start the clock."""
+        t0 = time.monotonic()
+        limit = check_time_limit(time_limit)
+        return cls(dataset, check_objective(objective), check_count_bias(count_bias), check_box(box),
+                   math.inf if limit is None else t0 + limit, t0)
+
+    def with_box(self, box: float | None) -> Problem:
+        """The same problem inside the box R = ``box`` (e.g. the default box of the MILP's bounds)."""
+        return dataclasses.replace(self, box=check_box(box))
+
+    def remaining(self, share: float = 1.0) -> float | None:
+        """``share`` of the seconds left (None: no deadline; never below 1 ms)."""
+        return None if math.isinf(self.deadline) else max((self.deadline - time.monotonic()) * share, 1e-3)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def count(self, check) -> int:
+        """The objective's count of a :class:`~sparsest.core.recheck.Recheck`."""
+        return check.neurons if self.objective == "neurons" else check.parameters
