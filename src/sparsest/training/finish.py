@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparsest.core.network import Network
+from sparsest.training.knots import KnotFit
 
 __all__ = ["Finish", "finish"]
 
@@ -28,9 +29,12 @@ __all__ = ["Finish", "finish"]
 PRUNE_ITERATIONS = 60
 #: LM steps the prune-and-refit loop may spend in all, per data point (bounds its time: about
 #: N * PRUNE_BUDGET_PER_POINT steps of one least-squares solve of N + P rows, P parameters).
-PRUNE_BUDGET_PER_POINT = 400
-#: Passes of the knot slide (:func:`_slid`) per prune candidate: each moves one knot one grid step.
+PRUNE_BUDGET_PER_POINT = 2000
+#: Passes of the knot slide (:meth:`KnotFit.slid`) per prune candidate: each moves one knot one grid step.
 SLIDE_PASSES = 10
+#: Passes of the knot relocation (:meth:`KnotFit.relocated`) per prune candidate, at least: each moves
+#: one knot anywhere along the data (a candidate with k knots gets max(RELOCATION_PASSES, k) passes).
+RELOCATION_PASSES = 10
 #: Largest damping before the iteration gives up (the step has become a tiny gradient step).
 MAX_DAMPING = 1e10
 
@@ -112,22 +116,20 @@ def finish(network: Network, X: np.ndarray, y: np.ndarray, *, target: float, cou
         z_new, r_new = residual(trial)
         if float(r_new @ r_new) < float(r @ r):
             theta, z, r = trial, z_new, r_new
-    loss, damping, iterations = float(r @ r), 1e-3, 0
+    loss, damping, iterations, factors = float(r @ r), 1e-3, 0, None
     while iterations < max_iterations and np.max(np.abs(r)) > target and damping < MAX_DAMPING:
         iterations += 1
-        J = jacobian(theta, z)
-        # Marquardt's scaling by the column norms, floored so that a nearly dead weight (tiny
-        # column) is not sent flying: its damping is at least 1e-4 of the largest one.
-        norms = (J * J).sum(axis=0)
-        scale = np.sqrt(np.maximum(norms, 1e-4 * max(float(norms.max(initial=0.0)), 1e-300)))
-        system = np.vstack([J, np.diag(np.sqrt(damping) * scale)])
-        step = np.linalg.lstsq(system, np.concatenate([-r, np.zeros(J.shape[1])]), rcond=None)[0]
+        if factors is None:  # a new iterate: its scaled Jacobian's SVD serves every damping tried
+            factors = _scaled_svd(jacobian(theta, z), r)
+        scale, U_r, S, Vt = factors
+        # the minimiser of |J step + r|^2 + damping |scale * step|^2 (Marquardt's damping)
+        step = -(Vt.T @ (S * U_r / (S * S + damping))) / scale
         trial = theta.copy()
         trial[free] += step
         z_new, r_new = residual(trial)
         new_loss = float(r_new @ r_new)
         if new_loss < loss:
-            theta, z, r, loss = trial, z_new, r_new, new_loss
+            theta, z, r, loss, factors = trial, z_new, r_new, new_loss, None
             damping = max(damping / 5.0, 1e-12)
         else:
             damping *= 4.0
@@ -136,6 +138,17 @@ def finish(network: Network, X: np.ndarray, y: np.ndarray, *, target: float, cou
                        None if c is None else float(c))
     worst = float(np.max(np.abs(r))) if len(r) else 0.0
     return Finish(finished, worst, iterations, worst <= target)
+
+
+def _scaled_svd(J: np.ndarray, r: np.ndarray):
+    """(scale, U^T r, S, V^T) of J diag(1 / scale) = U S V^T: Marquardt's scaling by the column
+    norms of J, floored so that a nearly dead weight (tiny column) is not sent flying: its damping
+    is at least 1e-4 of the largest one. The damped step for any damping is then
+    -diag(1 / scale) V S (S^2 + damping)^-1 U^T r, with no new factorisation."""
+    norms = (J * J).sum(axis=0)
+    scale = np.sqrt(np.maximum(norms, 1e-4 * max(float(norms.max(initial=0.0)), 1e-300)))
+    U, S, Vt = np.linalg.svd(J / scale, full_matrices=False)
+    return scale, U.T @ r, S, Vt
 
 
 def reseeded(network: Network, X: np.ndarray, residual: np.ndarray) -> Network:
@@ -190,57 +203,28 @@ def _one_fewer(net: Network, p: float):
         yield Network(v[keep], W[keep], b[keep], net.a, net.c)
 
 
-def _slid(net: Network, X: np.ndarray, y: np.ndarray, target: float, passes: int) -> Network | None:
-    """1-D only: ``net`` with its knots slid along the data to where the data fit best.
-
-    With the knots t_k = -b_k / w_k held, the network is linear in (v, a, c): the best fit is one
-    least-squares solve on the columns relu(sign(w_k) (x - t_k)) (plus x and 1 for the skip term
-    and output bias). Each pass moves the one knot to the next point, left or right, of the grid
-    of data points and midpoints between neighbours that lowers that residual most,
-    until no move helps, the fit reaches ``target`` or ``passes`` passes are done. Returns the
-    network with the best knots (|w_k| = 1), or None when no move helped.
-    """
-    xs = np.sort(X[:, 0])
-    grid = np.sort(np.concatenate([xs, (xs[1:] + xs[:-1]) / 2]))
-    sigma = np.sign(net.W[:, 0])
-    if np.any(sigma == 0):
-        return None
-    fixed = [X[:, :1]] if net.a is not None else []
-    if net.c is not None:
-        fixed.append(np.ones((len(y), 1)))
-
-    def fit(knots):
-        A = np.hstack(fixed + [np.maximum(sigma * (X[:, :1] - knots), 0.0)])
-        coef = np.linalg.lstsq(A, y, rcond=None)[0]
-        r = A @ coef - y
-        return float(r @ r), float(np.max(np.abs(r))), coef
-
-    knots = -net.b / net.W[:, 0]
-    loss, worst, coef = fit(knots)
-    moved = False
-    for _ in range(passes):
-        if worst <= target:
-            break
-        best = None
-        for k in range(len(knots)):
-            left, right = grid[grid < knots[k]], grid[grid > knots[k]]
-            for spot in (left[-1:], right[:1]):
-                if not spot.size:
-                    continue
-                trial = knots.copy()
-                trial[k] = spot[0]
-                result = fit(trial)
-                if result[0] < loss and (best is None or result[0] < best[0][0]):
-                    best = (result, trial)
-        if best is None:
-            break
-        (loss, worst, coef), knots, moved = best[0], best[1], True
-    if not moved:
-        return None
-    offset = len(fixed)
-    a = coef[:1].copy() if net.a is not None else None
-    c = float(coef[offset - 1]) if net.c is not None else None
-    return Network(coef[offset:], sigma[:, None].copy(), -sigma * knots, a, c)
+def _knot_candidates_refit(knot_fit: KnotFit, net: Network, target: float, p: float, refit) -> tuple[Finish | None, bool]:
+    """1-D: a candidate of :func:`_one_fewer` that ``refit`` brings to the data, and whether its
+    knots had to be moved. Four stages: the candidates as they are (in their own order), then
+    with their knots slid one grid step at a time (:meth:`KnotFit.slid`), then relocated anywhere
+    along the data (:meth:`KnotFit.relocated`), then two neighbouring knots of ``net`` traded for
+    one (:meth:`KnotFit.exchanged`); the moved candidates are refit in the order of their
+    fixed-knot misfit. (None, False) when none converges."""
+    candidates = list(_one_fewer(net, p))
+    smaller = next((trial for trial in map(refit, candidates) if trial.converged), None)
+    if smaller is not None:
+        return smaller, False
+    passes = max(RELOCATION_PASSES, net.width)
+    moves = (lambda: (knot_fit.slid(c, target, SLIDE_PASSES) for c in candidates),
+             lambda: (knot_fit.relocated(c, target, passes) for c in candidates),
+             lambda: knot_fit.exchanged(net, target, passes))
+    for move in moves:
+        starts = [s for s in move() if s is not None]
+        starts.sort(key=knot_fit.misfit)
+        smaller = next((trial for trial in map(refit, starts) if trial.converged), None)
+        if smaller is not None:
+            return smaller, True
+    return None, False
 
 
 def path_penalty(network: Network, p: float) -> np.ndarray:
@@ -253,7 +237,7 @@ class Finishing:
     """What the finishing phase did: network (the sparsest interpolant it reached, or its best
     attempt), converged, neurons_before (merged neurons handed to it), reseeds (escapes tried:
     neurons added where the residual was largest), pruned (neurons removed by prune-and-refit),
-    iterations (LM steps in all), slid (of the pruned, those that needed the knots slid first), out_of_budget (prune-and-refit
+    iterations (LM steps in all), relocated (of the pruned, those that needed the knots relocated first), out_of_budget (prune-and-refit
     stopped by its LM step budget, PRUNE_BUDGET_PER_POINT per data point, not by a failed round)."""
 
     network: Network
@@ -263,13 +247,13 @@ class Finishing:
     reseeds: int
     pruned: int
     iterations: int
-    slid: int
+    relocated: int
     out_of_budget: bool
 
     def to_json(self) -> dict:
         return {"converged": self.converged, "max_abs_residual": self.max_abs_residual,
                 "neurons_before": self.neurons_before, "reseeds": self.reseeds, "pruned": self.pruned,
-                "iterations": self.iterations, "slid": self.slid,
+                "iterations": self.iterations, "relocated": self.relocated,
                 "out_of_budget": self.out_of_budget}
 
 
@@ -282,8 +266,8 @@ def finishing_phase(network: Network, dataset, *, target: float, count_tol: floa
     at a time (drop one, the smallest l^p path penalty first, or merge two alike ones: see
     :func:`_one_fewer`), keeping the first candidate that :func:`finish` (at most
     ``prune_iterations`` steps) brings to ``target``. In 1-D (biases not counted), when none does,
-    the same candidates are tried again with their knots first slid along the data
-    (:func:`_slid`: LM alone cannot carry a knot across data points to where the sparser fit
+    the same candidates are tried again with their knots first moved along the data
+    (:func:`_moved_knots_refit`: LM alone cannot carry a knot across data points to where the sparser fit
     needs it); it stops when that fails too. Each round tries at most 2 k candidates (twice in
     1-D), so the phase costs O(k^2) refits of at most ``prune_iterations`` LM steps for k
     neurons handed to it, and stops anyway once it has spent PRUNE_BUDGET_PER_POINT LM steps per
@@ -297,12 +281,21 @@ def finishing_phase(network: Network, dataset, *, target: float, count_tol: floa
     start = merge_neurons(network, dataset, count_tol=count_tol)
     done = finish(start, X, y, target=target, count_tol=count_tol, count_bias=count_bias, keep_zero_weights=keep_zero_weights)
     iterations, reseeds = done.iterations, 0
+    knot_fit = (KnotFit(X[:, 0], y, skip=start.a is not None, bias=start.c is not None)
+                if X.shape[1] == 1 and not count_bias else None)
+    if not done.converged and knot_fit is not None:  # 1-D: knots stuck between the wrong points
+        moved = knot_fit.relocated(done.network, target, max(RELOCATION_PASSES, done.network.width))
+        if moved is not None:
+            again = finish(moved, X, y, target=target, count_tol=count_tol, count_bias=count_bias,
+                           keep_zero_weights=keep_zero_weights)
+            iterations += again.iterations
+            done = again if again.max_abs_residual < done.max_abs_residual else done
     while not done.converged and reseeds < max_reseeds:
         reseeds += 1
         done = finish(reseeded(done.network, X, done.network(X) - y), X, y, target=target,
                       count_tol=count_tol, count_bias=count_bias, keep_zero_weights=keep_zero_weights)
         iterations += done.iterations
-    current, pruned, slid, out_of_budget = done, 0, 0, False
+    current, pruned, relocated, out_of_budget = done, 0, 0, False
 
     budget = iterations + PRUNE_BUDGET_PER_POINT * len(y)
 
@@ -318,19 +311,18 @@ def finishing_phase(network: Network, dataset, *, target: float, count_tol: floa
     try:
         while current.converged and prune and current.network.width > 0:
             net = merge_neurons(current.network, dataset, count_tol=count_tol)
-            smaller = next((trial for trial in map(refit, _one_fewer(net, p)) if trial.converged), None)
-            if smaller is not None:
+            if knot_fit is None:
+                smaller = next((trial for trial in map(refit, _one_fewer(net, p)) if trial.converged), None)
+                if smaller is None:
+                    break
                 current, pruned = smaller, pruned + 1
                 continue
-            if X.shape[1] == 1 and not count_bias:
-                starts = (_slid(candidate, X, y, target, SLIDE_PASSES) for candidate in _one_fewer(net, p))
-                smaller = next((trial for trial in map(refit, (s for s in starts if s is not None)) if trial.converged), None)
-                if smaller is not None:
-                    current, pruned, slid = smaller, pruned + 1, slid + 1
-                    continue
-            break
+            smaller, moved = _knot_candidates_refit(knot_fit, net, target, p, refit)
+            if smaller is None:
+                break
+            current, pruned, relocated = smaller, pruned + 1, relocated + moved
     except _OutOfBudget:
         out_of_budget = True
     final = merge_neurons(current.network, dataset, count_tol=count_tol) if current.converged else current.network
-    return Finishing(final, current.converged, current.max_abs_residual, start.width, reseeds, pruned, iterations, slid,
+    return Finishing(final, current.converged, current.max_abs_residual, start.width, reseeds, pruned, iterations, relocated,
                      out_of_budget)
