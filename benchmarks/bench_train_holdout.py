@@ -12,7 +12,7 @@ import time
 from tabulate import tabulate
 
 from benchmarks.bench_train import proven_neurons, run_group, summary
-from benchmarks.fresh_train import HOLDOUT_1D_SEED, HOLDOUT_PLANTED_SEED, fresh_1d, fresh_planted
+from benchmarks.fresh_train import HOLDOUT2_1D_SEED, HOLDOUT_1D_SEED, HOLDOUT_PLANTED_SEED, fresh_1d, fresh_planted
 
 
 def main() -> None:
@@ -21,6 +21,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     sets = [("holdout-1d", fresh_1d(seed=HOLDOUT_1D_SEED), range(3)),
+            ("holdout2-1d", fresh_1d(seed=HOLDOUT2_1D_SEED), range(3)),
             ("holdout-planted", fresh_planted(seed=HOLDOUT_PLANTED_SEED), range(2))]
     table, everything = [], []
     for name, datasets, seeds in sets:
