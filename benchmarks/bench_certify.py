@@ -12,6 +12,7 @@ from run to run, and the script never fails on one.
     python -m benchmarks.bench_certify --sweep              # issue 11: the fresh 12-instance sweep, 60 s each
     python -m benchmarks.bench_certify --sweep --moonshot   # 2-D N=40 w6 and 3-D N=25 w5, 300 s each
     python -m benchmarks.bench_certify --peer               # the peer's MILP (HiGHS) against ours, its settings
+    python -m benchmarks.bench_certify --paper-d50          # N = 10, d = 50, parameters: shipped + 3 fresh draws
 
 The sweep's instances (benchmarks/planted.py: FRESH_FAMILIES, FRESH_SEEDS) were fixed before any
 measurement and are never tuned on. Every row says whether the call kept its time limit
@@ -205,6 +206,37 @@ def peer_rows(time_limit: float) -> list[list]:
     return rows
 
 
+#: Fresh draws of the paper's multivariate setting (N = 10, d = 50, x and y uniform on [-1, 1], 4
+#: decimals), seeds fixed (2026-12-02) before any run.
+PAPER_D50_SEEDS = (50_101, 50_102, 50_103)
+
+
+def paper_d50_rows(time_limits: tuple[float, ...] = (10.0, 60.0)) -> list[list]:
+    """certify(--objective parameters) on the shipped paper instance and the fresh draws, beside the
+    neuron certificate and its network's parameter count."""
+    from sparsest.core.dataset import Dataset, load_dataset
+    from pathlib import Path
+
+    shipped = load_dataset(Path(__file__).resolve().parent.parent / "instances" / "paper_multivariate.json")
+    draws = [("shipped", shipped)]
+    for seed in PAPER_D50_SEEDS:
+        rng = np.random.default_rng(seed)
+        X, y = np.round(rng.uniform(-1, 1, (10, 50)), 4), np.round(rng.uniform(-1, 1, 10), 4)
+        draws.append((f"fresh {seed}", Dataset.from_arrays(X, y, skip=False, name=f"paper-d50-{seed}")))
+    rows = []
+    for name, ds in draws:
+        neurons = certify(ds, time_limit=60.0)
+        row = [name, f"{neurons.status} {neurons.upper_bound} ({neurons.parameters} params, {neurons.seconds:.1f} s)"]
+        for limit in time_limits:
+            started = time.monotonic()
+            c = certify(ds, objective="parameters", time_limit=limit)
+            seconds = time.monotonic() - started
+            row.append(f"[{c.lower_bound}, {c.upper_bound}] {c.status}, {seconds:.1f} s")
+        rows.append(row)
+        print(f"{name}: done", file=sys.stderr, flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", default=",".join(BENCHMARK_INSTANCES),
@@ -216,8 +248,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true", help="the fresh sweep of issue 11 (60 s each)")
     parser.add_argument("--moonshot", action="store_true", help="with --sweep: the moonshot families (300 s each)")
     parser.add_argument("--peer", action="store_true", help="the peer's MILP (HiGHS) against ours on its data")
+    parser.add_argument("--paper-d50", action="store_true", help="the paper's N = 10, d = 50 setting, parameters")
     parser.add_argument("--time-limit", type=float, default=None, help="per call (sweep: 60 / 300, peer: 120)")
     args = parser.parse_args(argv)
+    if args.paper_d50:
+        rows = paper_d50_rows()
+        print(tabulate(rows, headers=["instance", "neurons (its network's parameters)", "parameters, 10 s",
+                                      "parameters, 60 s"], disable_numparse=True))
+        return 0
     if args.sweep:
         limit = args.time_limit or (300.0 if args.moonshot else 60.0)
         rows = sweep(fresh_instances(MOONSHOT_FAMILIES) if args.moonshot else fresh_instances(), limit)

@@ -37,6 +37,7 @@ import numpy as np
 from sparsest.core.dataset import Dataset
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
+from sparsest.exact.coordinates import coordinate_search
 from sparsest.exact.exhaustive import search_exhaustive
 from sparsest.exact.incumbents import fitted_interpolant, projection_support_interpolant, prune_coordinates
 from sparsest.exact.milp import SOLVERS, big_m, solve_milp
@@ -302,21 +303,30 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
     seen = _Incumbents(problem, progress)
     progress.update(stage="first incumbent")
     seen.add(_first_incumbent(problem, dictionary), "incumbent")
+    coordinates = _coordinate_levels(problem, dictionary, seen.count, progress)
+    known, coordinate_text = 0, ""
+    if coordinates is not None:
+        seen.add(coordinates.network, "coordinate search")
+        known, coordinate_text = coordinates.lower_bound, _coordinate_text(coordinates)
+        if seen.count is not None and known >= seen.count:
+            return _certificate(problem, "exhaustive", "optimal", known, seen.network,
+                                _exhaustive_assumptions(problem, coordinate_text), n_lps=coordinates.lps,
+                                n_patterns=n_patterns)
 
     def search(share: float, probe: bool):
         progress.update(stage="exhaustive search")
         result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=problem.box,
                                    time_limit=problem.remaining(share), upper=seen.count, jobs=jobs, probe=probe,
-                                   on_level=lambda lower: progress.update(lower=lower))
+                                   on_level=lambda lower: progress.update(lower=lower), known_lower=known)
         seen.add(result.network, "exhaustive")
         return result
 
     def proven(result) -> Certificate:
-        text = f"exhaustive: {result.status} after {result.n_lps} LPs (lower bound {result.lower_bound})"
+        text = coordinate_text + f"exhaustive: {result.status} after {result.n_lps} LPs (lower bound {result.lower_bound})"
         return _certificate(problem, "exhaustive", "optimal", result.lower_bound, seen.network,
                             _exhaustive_assumptions(problem, text), n_lps=result.n_lps, n_patterns=n_patterns)
 
-    n_lps = 0
+    n_lps = 0 if coordinates is None else coordinates.lps
     if objective == "neurons":
         # the small sizes first (usually seconds), then network fits from the size they reach
         quick = search(AUTO_QUICK_SHARE, probe=True)
@@ -333,7 +343,7 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
     n_lps += main.n_lps
     if main.status == "optimal":
         return proven(main)
-    searched = f"exhaustive: {main.status} after {main.n_lps} LPs (lower bound {main.lower_bound})"
+    searched = coordinate_text + f"exhaustive: {main.status} after {main.n_lps} LPs (lower bound {main.lower_bound})"
     progress.update(stage="MILP")
     result = solve_milp(dictionary, objective=objective, count_bias=count_bias, bounds=bounds, solver=solver,
                         time_limit=problem.remaining(), start=start if start is not None else seen.network,
@@ -351,6 +361,26 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
 
 #: Share of the remaining time the neuron search behind a parameter incumbent may take.
 NEURON_SEED_SHARE = 0.1
+#: Share of the remaining time the coordinate-sparse search of small parameter counts may take.
+COORDINATE_SHARE = 0.5
+
+
+def _coordinate_levels(problem: Problem, dictionary, upper: int | None, progress: Progress):
+    """Parameters without counted biases: the sizes ruled out by coordinate-sparse neurons
+    (:func:`sparsest.exact.coordinates.coordinate_search`, docs/math.md §3.7); None otherwise."""
+    if problem.objective != "parameters" or problem.count_bias:
+        return None
+    progress.update(stage="coordinate search")
+    share = problem.remaining(COORDINATE_SHARE)
+    deadline = min(problem.deadline, time.monotonic() + share) if share is not None else problem.deadline
+    result = coordinate_search(dictionary, box=problem.box, upper=upper, deadline=deadline)
+    progress.update(lower=result.lower_bound)
+    return result
+
+
+def _coordinate_text(result) -> str:
+    return (f"coordinate search: sizes below {result.lower_bound} ruled out ({result.supports} supports, "
+            f"{result.span_pruned} by the span test, {result.lps} LPs; stopped: {result.stopped}); ")
 
 
 def _first_incumbent(problem: Problem, dictionary) -> Network | None:

@@ -420,7 +420,7 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
                       box: float | None = None, time_limit: float | None = None,
                       upper: int | None = None, seed: int = 0,
                       on_level: Callable[[int], None] | None = None, jobs: int = 1,
-                      probe: bool = True) -> ExhaustiveResult:
+                      probe: bool = True, known_lower: int = 0) -> ExhaustiveResult:
     """Prove the sparsest interpolant's size by searching supports of size k = 0, 1, 2, ...
 
     ``objective`` is "neurons" (number of blocks) or "parameters" (nonzero path weights v_k w_kj,
@@ -436,6 +436,8 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     supports, each decided by the LP. A hit ends the search sooner; a miss changes nothing (the
     size is then enumerated in full), so the certificate never depends on the probe.
     ``on_level(lower)`` is called with the proven lower bound after every completed size.
+    ``known_lower``: sizes below it are already ruled out (e.g. by
+    :func:`sparsest.exact.coordinates.coordinate_search`): the search starts there.
     ``jobs``: joblib workers for the split search of each size (1: serial; -1: one per core; the
     active joblib backend decides where they run, e.g. ``joblib.parallel_backend("dask")``). The
     supports are met in the same order as serially, so the certificate is the same.
@@ -453,10 +455,12 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     search.probe = probe
     search.jobs = int(jobs)
     levels: list[LevelStats] = []
-    lower, found, found_size, timed_out = 0, None, None, False
+    if isinstance(known_lower, bool) or not isinstance(known_lower, (int, np.integer)) or known_lower < 0:
+        raise SparsestError(f"known_lower must be a nonnegative integer, got {known_lower!r}")
+    lower, found, found_size, timed_out = int(known_lower), None, None, False
     stop = upper if upper is not None else None
     try:
-        for k in count():
+        for k in count(int(known_lower)):
             if stop is not None and k >= stop:
                 break
             level_start, stats = time.monotonic(), _Counter()

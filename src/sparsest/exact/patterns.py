@@ -72,6 +72,25 @@ def activation_patterns(dataset: Dataset, *, max_patterns: int = DEFAULT_MAX_PAT
     return _useful(cells, anchor=anchor_point(dataset) if dataset.skip else None)
 
 
+def arrangement_cells(X_tilde: np.ndarray) -> np.ndarray:
+    """Every set {i : x~_i . u > 0}, u in R^m, of the rows x~_i of ``X_tilde`` (N, m; the last
+    column the bias 1), as a (C, N) boolean matrix, the empty and the full set included. Repeated
+    rows are allowed (the points projected on a few coordinates, docs/math.md §3.7): in 1-D
+    (m = 2) the sets {x > t} and {x < t} at every distinct value t and beyond the ends; otherwise
+    the open cells, from witnesses in general position, else by incremental LP."""
+    X_tilde = np.asarray(X_tilde, dtype=np.float64)
+    n = X_tilde.shape[0]
+    if X_tilde.shape[1] == 2 and np.all(X_tilde[:, 1] == 1.0):
+        x = X_tilde[:, 0]
+        values = np.unique(x)
+        sets = [x > t for t in values] + [x < t for t in values] + [np.ones(n, dtype=bool)]
+        return np.unique(np.array(sets, dtype=bool).reshape(-1, n), axis=0)
+    cells = _cells_general_position(X_tilde)
+    if cells is None:
+        cells = _cells_incremental_lp(X_tilde)
+    return np.unique(cells, axis=0)
+
+
 def anchor_point(dataset: Dataset) -> int:
     """Index of the lexicographically smallest x_i (the leftmost point in 1-D)."""
     return int(np.lexsort(dataset.X.T[::-1])[0])
