@@ -107,6 +107,13 @@ class ClosedFormResult:
     tolerance: float = 0.0
     notes: tuple[str, ...] = ()
     _exact: Any = dataclasses.field(default=None, repr=False, compare=False)  # (_Knots, _SortedData)
+    _sorted_pass: Any = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def sorted_pass(self) -> SortedPass1D | None:
+        """The :class:`~sparsest.core.recheck.SortedPass1D` of ``network`` on the data that the float64
+        check of this result used (None if none was built), for a later re-check to share."""
+        return self._sorted_pass
 
     @property
     def knot_positions(self) -> tuple[Fraction, ...]:
@@ -311,9 +318,10 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
     exact_signs = _signs(data, 0.0)
     exact = _construct(data, exact_signs)
     _assert_interpolates_exact(exact, exact_signs)
-    exact_network, problem_with_exact = _faithful_network(dataset, exact)
+    exact_network, problem_with_exact, exact_pass = _faithful_network(dataset, exact)
     exact_result = exact.result(exact_network, order, problem="exact", lower_bound=len(exact.knots),
-                                exact_knots=len(exact.knots), collinear_tol=0.0, tolerance=0.0)
+                                exact_knots=len(exact.knots), collinear_tol=0.0, tolerance=0.0,
+                                sorted_pass=exact_pass)
     if collinear_tol == 0:
         if problem_with_exact is not None:
             raise SparsestError(
@@ -337,7 +345,7 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
             f"the count {len(exact.knots)} is proven in exact rationals on the data as written, but "
             f"{problem_with_exact}, and no float64 network within the tolerance was found (float64 cannot "
             "resolve slopes this steep at this spacing of x)",))
-    construction, network, threshold, notes = candidate
+    construction, network, sorted_pass, threshold, notes = candidate
     if problem_with_exact is None and len(construction.knots) >= len(exact.knots):
         return exact_result
     eps = dataset.interpolation_tol
@@ -356,7 +364,7 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
         lower = 0
     return construction.result(network, order, problem="within tolerance", lower_bound=lower,
                                exact_knots=len(exact.knots), collinear_tol=threshold, tolerance=eps,
-                               notes=tuple(notes))
+                               notes=tuple(notes), sorted_pass=sorted_pass)
 
 
 # ---------------------------------------------------------------------- the two problems
@@ -400,12 +408,12 @@ class _Construction:
     data: _SortedData
 
     def result(self, network, order, *, problem, lower_bound, exact_knots, collinear_tol, tolerance,
-               notes=()) -> ClosedFormResult:
+               notes=(), sorted_pass=None) -> ClosedFormResult:
         return ClosedFormResult(
             knots=network.width if network is not None else len(self.knots), network=network,
             runs=self.runs, collinear_tol=float(collinear_tol), order=tuple(order.tolist()), problem=problem,
             lower_bound=lower_bound, exact_knots=exact_knots, tolerance=tolerance, notes=tuple(notes),
-            _exact=(self.knots, self.data),
+            _exact=(self.knots, self.data), _sorted_pass=sorted_pass,
         )
 
 
@@ -453,19 +461,21 @@ def _construct(data: _SortedData, signs: np.ndarray) -> _Construction:
     return _Construction(knots, runs, data)
 
 
-def _faithful_network(dataset: Dataset, construction: _Construction) -> tuple[Network | None, str | None]:
-    """The float64 network of a construction and None, or (network or None, why it is not faithful)."""
+def _faithful_network(dataset: Dataset, construction: _Construction):
+    """(network, None, sorted pass) for the float64 network of a construction when it is faithful,
+    else (network or None, why it is not faithful, sorted pass or None)."""
     try:
         network = _float_network(construction, np.sort(dataset.X[:, 0]))
     except SparsestError as err:
-        return None, str(err)
-    return network, _unfaithful_because(dataset, network, construction.knots.first)
+        return None, str(err), None
+    sorted_pass = SortedPass1D(network, dataset.X[:, 0])
+    return network, _unfaithful_because(dataset, network, construction.knots.first, sorted_pass), sorted_pass
 
 
 def _within_tolerance(dataset, data, exact_signs, exact, exact_network, exact_is_faithful, collinear_tol):
     """The first faithful float64 network within the interpolation tolerance, trying slope-change
     thresholds collinear_tol, collinear_tol / 1e3, collinear_tol / 1e6 (those >= 1e-16), then 0 with the neurons below the
-    counting tolerance dropped. Returns (construction, network, threshold, notes), or None when
+    counting tolerance dropped. Returns (construction, network, its sorted pass, threshold, notes), or None when
     nothing faithful was found or (``exact_is_faithful``) nothing differs from the exact construction."""
     thresholds = [t for t in (collinear_tol, collinear_tol * 1e-3, collinear_tol * 1e-6) if t >= 1e-16]
     tried = set()
@@ -480,30 +490,31 @@ def _within_tolerance(dataset, data, exact_signs, exact, exact_network, exact_is
                 return None
             break
         construction = _construct(data, signs)
-        network, problem = _faithful_network(dataset, construction)
+        network, problem, sorted_pass = _faithful_network(dataset, construction)
         if problem is None:
             notes = [] if threshold == collinear_tol else [
                 f"collinear_tol {collinear_tol:.3g} dropped a slope change the data needs; "
                 f"lowered to {threshold:.3g}"]
-            return construction, network, threshold, notes
+            return construction, network, sorted_pass, threshold, notes
     if exact_network is None:
         return None
     keep = exact_network.active_mask(dataset.X, dataset.count_tol)
     if keep.all():  # nothing to drop: the same network as the exact one, already found unfaithful
         return None
     kept = _Construction(exact.knots.subset(keep), exact.runs, data)
-    network, problem = _faithful_network(dataset, kept)
+    network, problem, sorted_pass = _faithful_network(dataset, kept)
     if problem is not None:
         return None
     dropped = int((~keep).sum())
-    return kept, network, 0.0, [f"{dropped} exact knots below the counting tolerance dropped"]
+    return kept, network, sorted_pass, 0.0, [f"{dropped} exact knots below the counting tolerance dropped"]
 
 
-def _unfaithful_because(dataset: Dataset, network: Network, firsts: list[int]) -> str | None:
+def _unfaithful_because(dataset: Dataset, network: Network, firsts: list[int], sorted_pass: SortedPass1D) -> str | None:
     """None when the float64 network interpolates at the dataset's tolerance, every neuron counts
     at its counting tolerance and neuron k is active exactly on the sorted positions >= firsts[k];
     otherwise the reason, as a phrase."""
-    check = recheck(network, dataset, exact=dataset.n_points * max(1, network.width) <= EXACT_CHECK_LIMIT)
+    check = recheck(network, dataset, exact=dataset.n_points * max(1, network.width) <= EXACT_CHECK_LIMIT,
+                    sorted_pass=sorted_pass)
     if not check.interpolates:
         worst = max(check.max_abs_residual, check.max_abs_residual_exact or 0.0)
         return (f"its float64 network misses the data by {worst:.3g} > {dataset.interpolation_tol:.3g} "
@@ -511,7 +522,6 @@ def _unfaithful_because(dataset: Dataset, network: Network, firsts: list[int]) -
     if check.neurons != network.width:
         return (f"{network.width - check.neurons} of its {network.width} neurons contribute less than the "
                 f"counting tolerance {dataset.count_tol:.3g} on the data (nearly collinear points)")
-    sorted_pass = SortedPass1D(network, dataset.X[:, 0])
     if network.width and not (np.all(sorted_pass.rightward) and np.array_equal(sorted_pass.first, firsts)):
         return "a knot rounds onto a neighbouring data point in float64 (the data is too finely spaced)"
     return None
