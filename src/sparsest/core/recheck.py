@@ -115,7 +115,7 @@ def recheck(
     exact_residual = None
     if exact and size > EXACT_CHECK_LIMIT and dataset.dim == 1:
         sorted_pass = sorted_pass or SortedPass1D(network, dataset.X[:, 0])
-        exact_residual = sorted_pass.max_abs_residual_exact(dataset.exact)
+        exact_residual = sorted_pass.max_abs_residual_exact(dataset.exact, dataset.y)
         evaluation += ("; exact residual on the data as written (integers over common denominators, "
                        "exact activation tests, the weights as the rationals of their floats)")
     elif exact:
@@ -172,6 +172,8 @@ class SortedPass1D:
         first[(w == 0) & ~(b > 0)] = 0         # active nowhere (leftward with an empty prefix)
         self.first = first
         self._float_residual = None  # (y, max_abs_residual(y)) of the last y
+        self._terms = None           # exact v_k w_k, a, v_k b_k, c (see _sums)
+        self._last_sums = None       # (first, the sums of _sums for it)
 
     def max_abs_residual(self, y: np.ndarray) -> float:
         """max_i |f(x_i) - y_i|, computed exactly on the float64 weights and data, rounded once.
@@ -184,37 +186,48 @@ class SortedPass1D:
         return value
 
     def _max_abs_residual(self, y: np.ndarray) -> float:
-        n = len(self.x)
-        if n == 0:
+        if len(self.x) == 0:
             return 0.0
-        X = _Dyadic.of(self.xs)
-        Y = _Dyadic.of(np.asarray(y, dtype=np.float64).reshape(-1)[self.order])
+        ys = np.asarray(y, dtype=np.float64).reshape(-1)[self.order]
         P, Q = self._sums(self.first)
+        segment = self._segment(self.first)
+        at = _candidates(P, Q, segment, self.xs, ys)
+        X, Y = _Dyadic.of(self.xs[at]), _Dyadic.of(ys[at])
+        P, Q, segment = P.take(segment[at]), Q.take(segment[at]), np.arange(len(at))
         # f_i - y_i = P_i X_i + Q_i - Y_i, every term brought to the common exponent `low`
         low = min(P.exponent + X.exponent, Q.exponent, Y.exponent)
         worst = _max_abs_at(P.shifted(P.exponent + X.exponent - low), X.ints, Q.shifted(Q.exponent - low),
-                            Y.shifted(Y.exponent - low), self._segment(self.first))
+                            Y.shifted(Y.exponent - low), segment)
         return _to_float(worst, low)
 
-    def max_abs_residual_exact(self, exact: ExactValues) -> float:
+    def max_abs_residual_exact(self, exact: ExactValues, y: np.ndarray | None = None) -> float:
         """max_i |f(x_i) - y_i| on the data as written (x_i = X_i / Dx, y_i = Y_i / Dy exactly, see
-        :class:`~sparsest.core.dataset.ExactValues`), the weights read as the exact rationals of their
-        floats, rounded once. Activation is exact too: w_k x_i + b_k > 0 in rationals. It can differ
-        from the float test only next to a knot, so the float boundary ``first`` is checked exactly
-        there and searched exactly (galloping, then bisection) where it is off (:meth:`exact_first`)."""
+        :class:`~sparsest.core.dataset.ExactValues`; ``self.x`` must be their correctly rounded floats,
+        as a Dataset's are, and ``y``, when given, those of the targets), the weights read as the exact
+        rationals of their floats, rounded once.
+        Activation is exact too: w_k x_i + b_k > 0 in rationals. It can differ from the float test
+        only next to a knot, so the float boundary ``first`` is checked exactly there and searched
+        exactly (galloping, then bisection) where it is off (:meth:`exact_first`). The residual is
+        evaluated in integers only at the points that a float64 evaluation with a proven error bound
+        cannot rule out as the largest (:func:`_candidates`)."""
         n = len(self.x)
         if n == 0:
             return 0.0
         Dx, Dy = exact.X_den[0], exact.y_den
-        X = _objects(exact.X_num[0])[self.order]
-        Y = _objects(exact.y_num)[self.order]
+        X = _Sorted(exact.X_num[0], self.order)
         first = self.exact_first(X, Dx)
         P, Q = self._sums(first)
+        segment = self._segment(first)
+        if y is None:
+            y = np.array([t / Dy for t in exact.y_num], dtype=np.float64)
+        at = _candidates(P, Q, segment, self.xs, np.asarray(y, dtype=np.float64).reshape(-1)[self.order])
+        Y = _Sorted(exact.y_num, self.order)
+        P, Q = P.take(segment[at]), Q.take(segment[at])
         # (f_i - y_i) Dx Dy 2^-low = P_i X_i Dy + Q_i Dx Dy - Y_i Dx, with P_i = p_i 2^pe, Q_i = q_i 2^qe
         low = min(P.exponent, Q.exponent, 0)
         DxDy = Dx * Dy
-        worst = _max_abs_at(P.shifted(P.exponent - low) * Dy, X, Q.shifted(Q.exponent - low) * DxDy,
-                            Y * (Dx << -low), self._segment(first))
+        worst = _max_abs_at(P.shifted(P.exponent - low) * Dy, X[at], Q.shifted(Q.exponent - low) * DxDy,
+                            Y[at] * (Dx << -low), np.arange(len(at)))
         try:
             return worst / (DxDy << -low)
         except OverflowError:
@@ -247,12 +260,19 @@ class SortedPass1D:
 
     def _sums(self, first: np.ndarray) -> tuple[_Dyadic, _Dyadic]:
         """Per segment (see :meth:`_segment`), the exact slope a + sum v_k w_k and offset c + sum v_k b_k
-        over the neurons active there (object arrays of ints at one exponent each)."""
-        net, w = self.network, self.network.W[:, 0]
-        a = _Dyadic.products(np.ones(1), np.zeros(1) if net.a is None else net.a[:1])
-        c = _Dyadic.products(np.ones(1), np.zeros(1) if net.c is None else np.array([net.c]))
-        return (self._prefix(_Dyadic.products(net.v, w), a, first),
-                self._prefix(_Dyadic.products(net.v, net.b), c, first))
+        over the neurons active there (object arrays of ints at one exponent each). The exact products
+        are computed once per network, the sums once per distinct ``first``."""
+        if self._last_sums is not None and np.array_equal(self._last_sums[0], first):
+            return self._last_sums[1]
+        if self._terms is None:
+            net, w = self.network, self.network.W[:, 0]
+            a = _Dyadic.products(np.ones(1), np.zeros(1) if net.a is None else net.a[:1])
+            c = _Dyadic.products(np.ones(1), np.zeros(1) if net.c is None else np.array([net.c]))
+            self._terms = (_Dyadic.products(net.v, w), a, _Dyadic.products(net.v, net.b), c)
+        slopes, a, offsets, c = self._terms
+        sums = (self._prefix(slopes, a, first), self._prefix(offsets, c, first))
+        self._last_sums = (first.copy(), sums)
+        return sums
 
     def _prefix(self, terms: _Dyadic, constant: _Dyadic, first: np.ndarray) -> _Dyadic:
         """Per segment j = 0..K (segment j: the positions with exactly j of the sorted boundaries
@@ -312,6 +332,20 @@ class _Dyadic:
         U, V = cls.of(u), cls.of(v)
         return cls(U.ints * V.ints, U.exponent + V.exponent)
 
+    def take(self, rows: np.ndarray) -> _Dyadic:
+        """The values at ``rows``."""
+        return _Dyadic(self.ints[rows], self.exponent)
+
+    def floats(self) -> np.ndarray | None:
+        """The values rounded to float64 (each int rounded once, then scaled by 2**exponent: exact
+        unless the result is subnormal; +-inf beyond the range), None if an int is beyond float64."""
+        try:
+            rounded = np.fromiter(map(float, self.ints.tolist()), dtype=np.float64, count=len(self.ints))
+        except OverflowError:
+            return None
+        with np.errstate(over="ignore", under="ignore"):
+            return np.ldexp(rounded, self.exponent)
+
     def shifted(self, bits: int) -> np.ndarray:
         """ints * 2**bits (bits >= 0): the same values at the exponent ``exponent - bits``."""
         return self.ints << bits if bits else self.ints
@@ -344,12 +378,13 @@ class _ExactTest:
         return out
 
     def _integer_test(self, ks: np.ndarray, ps: np.ndarray) -> np.ndarray:
-        # w x + b > 0  <=>  wm X qb + bm Dx qw > 0  (w = wm / qw, b = bm / qb, qw, qb > 0)
-        ratios_w = [t.as_integer_ratio() for t in self.w[ks].tolist()]
-        ratios_b = [t.as_integer_ratio() for t in self.b[ks].tolist()]
-        wq = _objects([wm * qb for (wm, _), (_, qb) in zip(ratios_w, ratios_b)])
-        bq = _objects([bm * qw * self.Dx for (_, qw), (bm, _) in zip(ratios_w, ratios_b)])
-        return (wq * self.X[ps] + bq > 0).astype(bool)
+        # w = mw 2^ew, b = mb 2^eb (integer mantissas, frexp): with e = min(ew, eb),
+        # w x + b > 0  <=>  mw X 2^(ew - e) + mb Dx 2^(eb - e) > 0
+        (mw, ew), (mb, eb) = _mantissas(self.w[ks]), _mantissas(self.b[ks])
+        low = np.minimum(ew, eb)
+        slope_part = (_objects(mw.tolist()) * self.X[ps]) << (ew - low)
+        offset_part = (_objects(mb.tolist()) * self.Dx) << (eb - low)
+        return (slope_part + offset_part > 0).astype(bool)
 
 
 def _search_first(test: _ExactTest, ks: np.ndarray, upward: np.ndarray, f: np.ndarray, at: np.ndarray,
@@ -390,11 +425,52 @@ def _search_first(test: _ExactTest, ks: np.ndarray, upward: np.ndarray, f: np.nd
 _UNIT_ROUNDOFF = 2.0 ** -53
 
 
+def _mantissas(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(m, e) with values == m * 2**e exactly: m integers (int64, |m| < 2^53), from frexp."""
+    mantissa, exp = np.frexp(values)
+    return np.ldexp(mantissa, 53).astype(np.int64), exp.astype(np.int64) - 53
+
+
 def _objects(values) -> np.ndarray:
     """A 1-D object array of the given Python ints (no conversion to numpy integers)."""
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
+
+
+class _Sorted:
+    """Python ints read in sorted order without sorting them all: ``view[positions]`` is the object
+    array of ``values[order[p]]``."""
+
+    def __init__(self, values: list[int], order: np.ndarray):
+        self.values, self.order = _objects(values), order
+
+    def __getitem__(self, positions: np.ndarray) -> np.ndarray:
+        return self.values[self.order[positions]]
+
+
+def _candidates(P: _Dyadic, Q: _Dyadic, segment: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The sorted positions i where |r_i| = |P_s x_i + Q_s - y_i| (s = segment[i]; P, Q exact, x_i, y_i
+    the exact values whose correctly rounded floats are xs, ys) may be the largest, for the exact
+    evaluation. r~_i = fl(fl(fl(P~ x~) + Q~) - y~) with P~, Q~ the rounded sums is within
+    E_i = 5.01 u (|P x| + |Q| + |y|) (+ underflow) of r_i: five roundings of relative size u = 2^-53
+    (P~, Q~, x~, y~ and three operations, summed and expanded). With the larger bound
+    8u (|P~ x~| + |Q~| + |y~|) + (|P~| + 2) 2^-1000 (its own rounding covered by the margin), every
+    i with |r~_i| + E_i below L = max_j (|r~_j| - E_j) has |r_i| < L <= max_j |r_j| and is left
+    out; NaN or infinite values stay in. All positions when a sum is beyond float64."""
+    Pf, Qf = P.floats(), Q.floats()
+    if Pf is None or Qf is None:
+        return np.arange(len(xs))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        Pi, Qi = Pf[segment], Qf[segment]
+        px = Pi * xs
+        r = np.abs(px + Qi - ys)
+        error = 8 * _UNIT_ROUNDOFF * (np.abs(px) + np.abs(Qi) + np.abs(ys)) + (np.abs(Pi) + 2) * 2.0 ** -1000
+        lower = r - error
+        if not np.any(np.isfinite(lower)):
+            return np.arange(len(xs))
+        best = np.max(lower[np.isfinite(lower)])
+        return np.flatnonzero(~(r + error < best))
 
 
 def _max_abs_at(slopes: np.ndarray, X: np.ndarray, offsets: np.ndarray, Y: np.ndarray,

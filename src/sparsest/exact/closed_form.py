@@ -648,9 +648,14 @@ def _float_network(construction: _Construction, xs_float: np.ndarray) -> Network
     lows = xs_float[first - 1].tolist()
     highs = np.nextafter(xs_float[first], -np.inf).tolist()
     d_out, knot_out = [0.0] * K, [0.0] * K
-    for k in range(K):
-        d = _ratio((A[k] << G) - n1 * B[k], B[k] << G)  # fl(s_j - S1)
-        if d == 0.0 or not math.isfinite(d):
+    for k in range(K):  # (the hot loop of the closed form: divisions inlined, _ratio only on overflow)
+        b_k = B[k]
+        numerator, denominator = (A[k] << G) - n1 * b_k, b_k << G
+        try:
+            d = numerator / denominator  # fl(s_j - S1)
+        except OverflowError:
+            d = _ratio(numerator, denominator)
+        if d == 0.0 or d == math.inf or d == -math.inf:
             left = int(knots.left[k])
             raise SparsestError(f"slope change {float(data.slope(int(j[k])) - data.slope(left))!r} at "
                                 f"x={float(Fraction(int(knots.Tn[k]), int(knots.Td[k]) * Dx))!r} does not fit in float64")
@@ -660,8 +665,15 @@ def _float_network(construction: _Construction, xs_float: np.ndarray) -> Network
             n1, n0, G = n1 << (e - G), n0 << (e - G), e
         n1 += p << (G - e)
         # fl((S0 + S1 x_j - y_j) / d), clamped into [x_{first-1}, x_first)
-        knot = _ratio((n0 * DxDy + n1 * C[k] - (E[k] << G)) << e, (DxDy * p) << G)
-        knot = min(max(knot, lows[k]), highs[k])
+        numerator, denominator = (n0 * DxDy + n1 * C[k] - (E[k] << G)) << e, (DxDy * p) << G
+        try:
+            knot = numerator / denominator
+        except OverflowError:
+            knot = _ratio(numerator, denominator)
+        if knot < lows[k]:
+            knot = lows[k]
+        elif knot > highs[k]:
+            knot = highs[k]
         pk, qk = knot.as_integer_ratio()
         ek = qk.bit_length() - 1
         if e + ek > G:
