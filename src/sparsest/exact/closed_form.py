@@ -48,13 +48,14 @@ from __future__ import annotations
 import math
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 from typing import Any, Sequence
 
 import numpy as np
 
 from sparsest.core.dataset import Dataset
-from sparsest.core.rational import common_denominator, to_fraction
+from sparsest.core.rational import UNIT_ROUNDOFF, common_denominator, floats_of, sign_of_cross, to_fraction
 from sparsest.errors import SparsestError
 from sparsest.core.network import Network
 from sparsest.core.recheck import EXACT_CHECK_LIMIT, SortedPass1D, recheck
@@ -167,6 +168,35 @@ class _SortedData:
     def n(self) -> int:
         return len(self.X)
 
+    @cached_property
+    def fdX(self) -> np.ndarray | None:
+        """dX correctly rounded to float64 (None beyond its range)."""
+        return floats_of(self.dX)
+
+    @cached_property
+    def fdY(self) -> np.ndarray | None:
+        """dY correctly rounded to float64 (None beyond its range)."""
+        return floats_of(self.dY)
+
+    @cached_property
+    def cross_floats(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(a, b, fl(a - b)) with a = fl(dY~[m+1] dX~[m]), b = fl(dY~[m] dX~[m+1]): cross_m in float64."""
+        if self.fdX is None or self.fdY is None:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            a, b = self.fdY[1:] * self.fdX[:-1], self.fdY[:-1] * self.fdX[1:]
+            return a, b, a - b
+
+    @cached_property
+    def curvature(self) -> np.ndarray:
+        """kappa at the interior points, exactly: sign(cross_m), cross_m = dY[m+1] dX[m] - dY[m] dX[m+1]
+        = (s_{m+1} - s_m) dX[m] dX[m+1] (Dy / Dx) (:func:`sparsest.core.rational.sign_of_cross`)."""
+        dX, dY = self.dX, self.dY
+        if self.fdX is None or self.fdY is None:
+            return sign_of_cross(dY[1:], dX[:-1], dY[:-1], dX[1:])
+        return sign_of_cross(dY[1:], dX[:-1], dY[:-1], dX[1:], self.fdY[1:], self.fdX[:-1], self.fdY[:-1],
+                             self.fdX[1:])
+
     def slope(self, j: int) -> Fraction:
         """s_j, the slope of the segment (j, j+1), exactly."""
         return Fraction(int(self.dY[j]) * self.Dx, int(self.dX[j]) * self.Dy)
@@ -187,40 +217,68 @@ def _sorted_exact(x: Sequence[Any], y: Sequence[Any]) -> tuple[list[int], list[F
     return order, xs, ys
 
 
-def _cross(data: _SortedData) -> np.ndarray:
-    """(s_{m+1} - s_m) dX[m] dX[m+1] (Dy / Dx) = dY[m+1] dX[m] - dY[m] dX[m+1] for m = 0..N-3: an
-    integer with the sign of the curvature at the interior point m+1."""
-    return data.dY[1:] * data.dX[:-1] - data.dY[:-1] * data.dX[1:]
-
-
 def _signs(data: _SortedData, collinear_tol: float) -> np.ndarray:
     """kappa at the interior points (int8 array, entry m for the sorted position m+1): the exact
     sign of s_{m+1} - s_m, or 0 when |s_{m+1} - s_m| <= collinear_tol * max_j |s_j| (exact too:
-    cross-multiplied integers, the float collinear_tol read as its exact binary value)."""
+    cross-multiplied integers, the float collinear_tol read as its exact binary value; decided in
+    float64 under proven error bounds where they allow, see :meth:`_SortedData.curvature`)."""
     if collinear_tol < 0 or not math.isfinite(collinear_tol):
         raise SparsestError(f"collinear_tol must be a finite number >= 0, got {collinear_tol}")
     if data.n < 3:
         return np.zeros(0, dtype=np.int8)
-    cross = _cross(data)
-    signs = (cross > 0).astype(np.int8) - (cross < 0).astype(np.int8)
+    signs = data.curvature.copy()
     if collinear_tol > 0:
-        p, q = Fraction(collinear_tol).as_integer_ratio()
-        top, bottom = _largest_scaled_slope(data)  # max_j |dY_j| / dX_j = top / bottom
-        # |s_{m+1} - s_m| <= tol max|s|  <=>  |cross_m| q bottom <= p top dX[m] dX[m+1]
-        small = np.abs(cross) * (q * bottom) <= (data.dX[:-1] * data.dX[1:]) * (p * top)
-        signs[small.astype(bool)] = 0
+        signs[_small_slope_changes(data, collinear_tol)] = 0
     return signs
 
 
+def _small_slope_changes(data: _SortedData, collinear_tol: float) -> np.ndarray:
+    """The interior points m (entry m: sorted position m+1) with |s_{m+1} - s_m| <= tol max_j |s_j|,
+    i.e. |cross_m| q bottom <= p top dX[m] dX[m+1] with tol = p / q exactly and max_j |s_j| = top /
+    bottom (in the units of :class:`_SortedData`; cross_m = dY[m+1] dX[m] - dY[m] dX[m+1]).
+
+    In float64: |cross~ - cross| <= E = 8u (|a| + |b|) (:func:`sparsest.core.rational.sign_of_cross`),
+    QB~ = fl(q bottom) and R~ = fl(fl(dX~ dX~') PT~) carry at most 5 roundings each, so with the
+    margins below a point is decided small when (|cross~| + E) QB~ (1 + 8u) < R~ (1 - 16u) and not
+    small when (|cross~| - E) QB~ (1 - 8u) > R~ (1 + 16u); the rest, NaN and inf included, in integers."""
+    p, q = Fraction(collinear_tol).as_integer_ratio()
+    top, bottom = _largest_scaled_slope(data)  # max_j |dY_j| / dX_j = top / bottom
+    QB, PT = q * bottom, p * top
+    floats = data.cross_floats
+    unsure = np.arange(data.n - 2)
+    small = np.zeros(data.n - 2, dtype=bool)
+    if floats is not None and QB.bit_length() < 1000 and PT.bit_length() < 1000:
+        a, b, difference = floats
+        fdX, qb, pt = data.fdX, float(QB), float(PT)
+        u = UNIT_ROUNDOFF
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            error = 8 * u * (np.abs(a) + np.abs(b))
+            right = fdX[:-1] * fdX[1:] * pt
+            high = (np.abs(difference) + error) * qb * (1 + 8 * u)
+            low = np.maximum(np.abs(difference) - error, 0) * qb * (1 - 8 * u)
+            yes = high < right * (1 - 16 * u)
+            no = low > right * (1 + 16 * u)
+        small[yes] = True
+        unsure = np.flatnonzero(~(yes | no))
+    if len(unsure):
+        dX, dY = data.dX, data.dY
+        cross = dY[unsure + 1] * dX[unsure] - dY[unsure] * dX[unsure + 1]
+        small[unsure] = (np.abs(cross) * QB <= (dX[unsure] * dX[unsure + 1]) * PT).astype(bool)
+    return small
+
+
 def _largest_scaled_slope(data: _SortedData) -> tuple[int, int]:
-    """max_j |dY_j| / dX_j exactly, as (numerator, denominator). Correctly rounded int division
-    is monotone, so the maximum is among the segments whose float ratio is the largest float."""
+    """max_j |dY_j| / dX_j exactly, as (numerator, denominator). The float ratios fl(|dY~| / dX~)
+    are within 3.01u of the exact ones (relative), so the maximum is among the segments whose float
+    ratio is at least (1 - 8u) times the largest; those are compared exactly."""
     magnitude = np.abs(data.dY)
-    try:
-        ratios = (magnitude / data.dX).astype(np.float64)
-        candidates = np.flatnonzero(ratios == ratios.max()).tolist()
-    except OverflowError:  # a ratio beyond float64 (e.g. y with hundreds of decimals, x integers)
-        candidates = range(len(magnitude))
+    fdX, fdY = data.fdX, data.fdY
+    candidates = range(len(magnitude))
+    if fdX is not None and fdY is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            ratios = np.abs(fdY) / fdX
+        if np.all(np.isfinite(ratios)):
+            candidates = np.flatnonzero(ratios >= ratios.max() * (1 - 8 * UNIT_ROUNDOFF)).tolist()
     best = max(candidates, key=lambda j: Fraction(int(magnitude[j]), int(data.dX[j])))
     return int(magnitude[best]), int(data.dX[best])
 
@@ -373,26 +431,43 @@ class _Knots:
     """The knots of one construction in the integer units of :class:`_SortedData`, increasing.
 
     Knot k sits where the data line L_left[k] meets L_right[k] (L_j through the sorted points j,
-    j+1): t_k = Tn[k] / (Td[k] Dx) with Td > 0; its slope change is s_right - s_left; it is
-    active (x > t_k) on the sorted positions >= first[k]. Pair knots: left = i-1, right = i+1,
-    first = i+1; odd-run knots on the data point q: left = q-1, right = q, first = q+1, t = x_q.
+    j+1); its slope change is s_right - s_left; it is active (x > t_k) on the sorted positions
+    >= first[k]. Pair knots: left = i-1, right = i+1, first = i+1; odd-run knots on the data point
+    q: left = q-1, right = q, first = q+1, t = x_q. The positions t_k = Tn / (Td Dx) are computed
+    exactly on demand (:meth:`fraction_parts`).
     """
 
     left: np.ndarray
     right: np.ndarray
     first: np.ndarray
-    Tn: np.ndarray
-    Td: np.ndarray
 
     def __len__(self) -> int:
         return len(self.first)
 
-    def subset(self, keep: np.ndarray) -> "_Knots":
-        return _Knots(self.left[keep], self.right[keep], self.first[keep], self.Tn[keep], self.Td[keep])
+    def subset(self, keep: np.ndarray) -> _Knots:
+        return _Knots(self.left[keep], self.right[keep], self.first[keep])
+
+    def fraction_parts(self, data: _SortedData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(Tn, Td) of the knots ``rows`` (object arrays, Td > 0): t = Tn / (Td Dx). A pair knot, where
+        L_l meets L_r: T (dY_l dX_r - dY_r dX_l) = (Y_r - Y_l) dX_l dX_r - dY_r dX_l X_r + dY_l dX_r X_l;
+        an odd one: T = X_q."""
+        X, Y, dX, dY = data.X, data.Y, data.dX, data.dY
+        l, r = self.left[rows], self.right[rows]
+        Tn = (Y[r] - Y[l]) * dX[l] * dX[r] - dY[r] * dX[l] * X[r] + dY[l] * dX[r] * X[l]
+        Td = dY[l] * dX[r] - dY[r] * dX[l]
+        odd = r == self.first[rows] - 1
+        Tn[odd], Td[odd] = X[r[odd]], 1
+        flip = (Td < 0).astype(bool)
+        return np.where(flip, -Tn, Tn), np.where(flip, -Td, Td)
 
     def positions(self, data: _SortedData) -> tuple[Fraction, ...]:
         """t_k exactly."""
-        return tuple(Fraction(int(n), int(d) * data.Dx) for n, d in zip(self.Tn, self.Td))
+        return self.positions_of(data, np.arange(len(self)))
+
+    def positions_of(self, data: _SortedData, rows) -> tuple[Fraction, ...]:
+        """t_k exactly for the knots ``rows``."""
+        Tn, Td = self.fraction_parts(data, np.asarray(rows, dtype=np.int64))
+        return tuple(Fraction(int(n), int(d) * data.Dx) for n, d in zip(Tn, Td))
 
     def slope_changes(self, data: _SortedData) -> tuple[Fraction, ...]:
         """delta_k = s_right - s_left exactly."""
@@ -419,45 +494,44 @@ class _Construction:
 
 def _construct(data: _SortedData, signs: np.ndarray) -> _Construction:
     """The knots of §4 for these curvature signs (exact integers; see the module docstring),
-    with the invariants of the construction checked exactly (vectorised over the knots)."""
+    with the invariants of the construction checked exactly (vectorised over the knots).
+
+    A pair knot t where L_{i-1} meets L_{i+1} satisfies (module docstring, h = x_{i+1} - x_i)
+    t - x_i = (s_{i+1} - s_i) h / (s_{i+1} - s_{i-1}) and x_{i+1} - t = (s_i - s_{i-1}) h / (s_{i+1} - s_{i-1}),
+    so it is strictly inside (x_i, x_{i+1}) (and the lines are not parallel) exactly when the exact
+    curvatures at i and i+1 and sign(s_{i+1} - s_{i-1}) are one nonzero sign: that is what is checked,
+    with exact signs (:func:`sparsest.core.rational.sign_of_cross`). Knots in these intervals (odd
+    ones on x_q) are increasing when their ``first`` positions are."""
     n = data.n
     runs = runs_of(signs)
-    start = np.array([r[0] for r in runs], dtype=np.int64)
-    end = np.array([r[1] for r in runs], dtype=np.int64)
+    bounds = np.array(runs, dtype=np.int64).reshape(-1, 3)
+    start, end = bounds[:, 0], bounds[:, 1]
     n_pairs = (end - start + 1) // 2
     # the pairs (i, i+1) of every run: i = start, start + 2, ... (n_pairs of them)
     offsets = np.arange(int(n_pairs.sum())) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
     pair_at = np.repeat(start, n_pairs) + 2 * offsets
     odd_at = end[(end - start) % 2 == 0]
-    X, Y, dX, dY = data.X, data.Y, data.dX, data.dY
-    # pair knot where L_{i-1} meets L_{i+1} (l, r): T (dY_l dX_r - dY_r dX_l) =
-    # (Y_r - Y_l) dX_l dX_r - dY_r dX_l X_r + dY_l dX_r X_l, in the units of X (t = T / Dx)
-    l, r = pair_at - 1, pair_at + 1
-    pair_Td = dY[l] * dX[r] - dY[r] * dX[l]
-    pair_Tn = (Y[r] - Y[l]) * dX[l] * dX[r] - dY[r] * dX[l] * X[r] + dY[l] * dX[r] * X[l]
-    _assert(not np.any(pair_Td == 0), "parallel lines in a run")
-    flip = (pair_Td < 0).astype(bool)
-    pair_Tn, pair_Td = np.where(flip, -pair_Tn, pair_Tn), np.where(flip, -pair_Td, pair_Td)
-    _assert(bool(np.all((X[pair_at] * pair_Td < pair_Tn) & (pair_Tn < X[pair_at + 1] * pair_Td))),
-            "a pair knot is outside its data interval")
-    # by position (a pair's knot lies in (x_i, x_{i+1}), an odd one on x_q); increasing is checked below
+    # by position (a pair's knot lies in (x_i, x_{i+1}), an odd one on x_q)
     sorted_by = np.argsort(np.concatenate([2 * pair_at + 1, 2 * odd_at]), kind="stable")
-    left = np.concatenate([l, odd_at - 1])[sorted_by]
-    right = np.concatenate([r, odd_at])[sorted_by]
+    left = np.concatenate([pair_at - 1, odd_at - 1])[sorted_by]
+    right = np.concatenate([pair_at + 1, odd_at])[sorted_by]
     first = np.concatenate([pair_at + 1, odd_at + 1])[sorted_by]
-    Tn = np.concatenate([pair_Tn, X[odd_at]])[sorted_by] if len(first) else np.zeros(0, dtype=object)
-    Td = np.concatenate([pair_Td, np.ones(len(odd_at), dtype=object)])[sorted_by] if len(first) else Tn
-    knots = _Knots(left, right, first, Tn.astype(object), Td.astype(object))
+    knots = _Knots(left, right, first)
     if len(knots):
         # sign(s_r - s_l) = sign(dY_r dX_l - dY_l dX_r) = the run's sign (kappa at the pair's first point /
         # the odd knot's point)
-        change = dY[right] * dX[left] - dY[left] * dX[right]
-        _assert(np.all(((change > 0).astype(np.int8) - (change < 0).astype(np.int8)) == signs[first - 2]),
-                "a slope change has the wrong sign")
+        dX, dY, fdX, fdY = data.dX, data.dY, data.fdX, data.fdY
+        floats = (None,) * 4 if fdX is None or fdY is None else (fdY[right], fdX[left], fdY[left], fdX[right])
+        change = sign_of_cross(dY[right], dX[left], dY[left], dX[right], *floats)
+        _assert(bool(np.all(change == signs[first - 2])), "a slope change has the wrong sign")
+        pair = right == first
+        curvature = data.curvature
+        _assert(bool(np.all((curvature[first[pair] - 2] == change[pair]) & (curvature[first[pair] - 1] == change[pair])
+                            & (change[pair] != 0))), "a pair knot is outside its data interval")
         # a knot at or beyond x_0 / x_{N-1} would be idle or affine on all the data
         _assert(bool(np.all((first >= 2) & (first <= n - 1))), "activation set out of range")
-        _assert(bool(np.all(knots.Tn[:-1] * knots.Td[1:] < knots.Tn[1:] * knots.Td[:-1])), "knots not increasing")
-    _assert(len(knots) == sum((e - b + 2) // 2 for b, e, _ in runs), "knot count disagrees with the runs")
+        _assert(bool(np.all(first[1:] > first[:-1])), "knots not increasing")
+    _assert(len(knots) == int(((end - start + 2) // 2).sum()), "knot count disagrees with the runs")
     return _Construction(knots, runs, data)
 
 
@@ -658,7 +732,7 @@ def _float_network(construction: _Construction, xs_float: np.ndarray) -> Network
         if d == 0.0 or d == math.inf or d == -math.inf:
             left = int(knots.left[k])
             raise SparsestError(f"slope change {float(data.slope(int(j[k])) - data.slope(left))!r} at "
-                                f"x={float(Fraction(int(knots.Tn[k]), int(knots.Td[k]) * Dx))!r} does not fit in float64")
+                                f"x={float(knots.positions_of(data, [k])[0])!r} does not fit in float64")
         p, q = d.as_integer_ratio()
         e = q.bit_length() - 1
         if e > G:
