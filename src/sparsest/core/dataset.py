@@ -192,6 +192,12 @@ class Dataset:
 
     # ------------------------------------------------------------------ derived quantities
     @cached_property
+    def order_1d(self) -> np.ndarray:
+        """The stable permutation sorting 1-D points by x (computed once; shared by the closed form and
+        the re-checks of docs/math.md §4, §6)."""
+        return np.argsort(self.X[:, 0], kind="stable")
+
+    @cached_property
     def X_exact(self) -> tuple[tuple[Fraction, ...], ...]:
         """The points as exact rationals, one tuple of d Fractions per point."""
         columns = [[Fraction(n, den) for n in num] for num, den in zip(self.exact.X_num, self.exact.X_den)]

@@ -96,7 +96,7 @@ def recheck(
                                     or not np.array_equal(sorted_pass.x, dataset.X[:, 0])):
         raise ValueError("the sorted pass is of another network or data")
     if dataset.dim == 1 and size > PLAIN_PASS_LIMIT:
-        sorted_pass = sorted_pass or SortedPass1D(network, dataset.X[:, 0])
+        sorted_pass = sorted_pass or SortedPass1D(network, dataset.X[:, 0], dataset.order_1d)
         residual = sorted_pass.max_abs_residual(dataset.y)
         sets = sorted_pass.activation_sets(active)
         evaluation = ("1-D sorted points: float64 activation tests, residual exact in integer arithmetic "
@@ -114,7 +114,7 @@ def recheck(
         exact = size <= EXACT_CHECK_LIMIT or dataset.dim == 1
     exact_residual = None
     if exact and size > EXACT_CHECK_LIMIT and dataset.dim == 1:
-        sorted_pass = sorted_pass or SortedPass1D(network, dataset.X[:, 0])
+        sorted_pass = sorted_pass or SortedPass1D(network, dataset.X[:, 0], dataset.order_1d)
         exact_residual = sorted_pass.max_abs_residual_exact(dataset.exact, dataset.y)
         evaluation += ("; exact residual on the data as written (integers over common denominators, "
                        "exact activation tests, the weights as the rationals of their floats)")
@@ -150,12 +150,13 @@ class SortedPass1D:
     exactly as in the plain forward pass (fl is monotone, so the active points are contiguous).
     """
 
-    def __init__(self, network: Network, x: np.ndarray):
+    def __init__(self, network: Network, x: np.ndarray, order: np.ndarray | None = None):
+        """``order``: the stable permutation sorting x, when already known (else computed)."""
         if network.dim != 1:
             raise ValueError("SortedPass1D needs a 1-D network")
         self.network = network
         self.x = np.asarray(x, dtype=np.float64).reshape(-1)
-        self.order = np.argsort(self.x, kind="stable")
+        self.order = np.argsort(self.x, kind="stable") if order is None else order
         self.xs = xs = self.x[self.order]
         w, b = network.W[:, 0], network.b
         self.rightward = (w > 0) | ((w == 0) & (b > 0))

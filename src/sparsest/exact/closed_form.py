@@ -320,7 +320,7 @@ def _check_dataset(dataset: Dataset) -> None:
 def _sorted_dataset(dataset: Dataset) -> tuple[np.ndarray, _SortedData]:
     """The permutation sorting the dataset by x and its data in integers (:class:`_SortedData`).
     A Dataset's points are distinct in float64 (sparsest.core.dataset), so the float order is exact."""
-    order = np.argsort(dataset.X[:, 0], kind="stable")
+    order = dataset.order_1d
     exact = dataset.exact
     X, Y = np.array(exact.X_num[0], dtype=object)[order], np.array(exact.y_num, dtype=object)[order]
     return order, _SortedData(X, Y, exact.X_den[0], exact.y_den, X[1:] - X[:-1], Y[1:] - Y[:-1])
@@ -542,7 +542,7 @@ def _faithful_network(dataset: Dataset, construction: _Construction):
         network = _float_network(construction, np.sort(dataset.X[:, 0]))
     except SparsestError as err:
         return None, str(err), None
-    sorted_pass = SortedPass1D(network, dataset.X[:, 0])
+    sorted_pass = SortedPass1D(network, dataset.X[:, 0], dataset.order_1d)
     return network, _unfaithful_because(dataset, network, construction.knots.first, sorted_pass), sorted_pass
 
 
