@@ -319,19 +319,21 @@ class _Dyadic:
     @classmethod
     def of(cls, values: np.ndarray) -> _Dyadic:
         """The float64 values exactly: mantissa * 2**(e - 53) from frexp."""
-        mantissa, exp = np.frexp(np.asarray(values, dtype=np.float64))
-        m = np.ldexp(mantissa, 53).astype(np.int64)
-        e = (exp - 53).astype(np.int64)
-        nonzero = m != 0
-        low = int(e[nonzero].min()) if nonzero.any() else 0
-        shifts = np.where(nonzero, e - low, 0)
-        return cls(_objects(m.tolist()) << _objects(shifts.tolist()), low)
+        m, e = _mantissas(np.asarray(values, dtype=np.float64))
+        return cls._aligned(_objects(m.tolist()), e, m != 0)
 
     @classmethod
     def products(cls, u: np.ndarray, v: np.ndarray) -> _Dyadic:
-        """The exact products u_i * v_i of float64 values."""
-        U, V = cls.of(u), cls.of(v)
-        return cls(U.ints * V.ints, U.exponent + V.exponent)
+        """The exact products u_i * v_i of float64 values (mantissa products, then one shift each)."""
+        (mu, eu), (mv, ev) = _mantissas(np.asarray(u, dtype=np.float64)), _mantissas(np.asarray(v, dtype=np.float64))
+        return cls._aligned(_objects(mu.tolist()) * _objects(mv.tolist()), eu + ev, (mu != 0) & (mv != 0))
+
+    @classmethod
+    def _aligned(cls, ints: np.ndarray, exponents: np.ndarray, nonzero: np.ndarray) -> _Dyadic:
+        """ints[i] * 2**exponents[i] brought to the lowest exponent of the nonzero ones."""
+        low = int(exponents[nonzero].min()) if nonzero.any() else 0
+        shifts = np.where(nonzero, exponents - low, 0)
+        return cls(ints << _objects(shifts.tolist()) if np.any(shifts) else ints, low)
 
     def take(self, rows: np.ndarray) -> _Dyadic:
         """The values at ``rows``."""
