@@ -475,7 +475,7 @@ def _fast_columns(raw: Any):
     X, y = raw.get("X"), raw.get("y")
     if not (type(X) is list and type(y) is list and X and y):
         return None
-    if not all(type(v) is bytes for v in X) or not all(type(v) is bytes for v in y):
+    if set(map(type, X)) != {bytes} or set(map(type, y)) != {bytes}:
         return None
     x_column = exact_column(X)
     y_column = exact_column(y) if x_column is not None else None

@@ -302,12 +302,18 @@ def curvature_signs(x: Sequence[Any], y: Sequence[Any], collinear_tol: float = 0
 def runs_of(signs: Sequence[int]) -> list[tuple[int, int, int]]:
     """The maximal runs of equal nonzero kappa, as (start, end, sign) with inclusive sorted
     positions of interior points (signs[m] is the point at position m+1); a 0 breaks a run."""
+    start, end, sign = _run_bounds(signs)
+    return list(zip(start.tolist(), end.tolist(), sign.tolist()))
+
+
+def _run_bounds(signs: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`runs_of` as three arrays: first and last position (inclusive) and sign of every run."""
     kappa = np.asarray(signs, dtype=np.int8).reshape(-1)
     if kappa.size == 0:
-        return []
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
     starts = np.flatnonzero((kappa != 0) & np.concatenate([[True], kappa[1:] != kappa[:-1]]))
     ends = np.flatnonzero((kappa != 0) & np.concatenate([kappa[:-1] != kappa[1:], [True]]))
-    return list(zip((starts + 1).tolist(), (ends + 1).tolist(), kappa[starts].tolist()))
+    return starts + 1, ends + 1, kappa[starts]
 
 
 def _check_dataset(dataset: Dataset) -> None:
@@ -503,9 +509,7 @@ def _construct(data: _SortedData, signs: np.ndarray) -> _Construction:
     with exact signs (:func:`sparsest.core.rational.sign_of_cross`). Knots in these intervals (odd
     ones on x_q) are increasing when their ``first`` positions are."""
     n = data.n
-    runs = runs_of(signs)
-    bounds = np.array(runs, dtype=np.int64).reshape(-1, 3)
-    start, end = bounds[:, 0], bounds[:, 1]
+    start, end, _ = _run_bounds(signs)
     n_pairs = (end - start + 1) // 2
     # the pairs (i, i+1) of every run: i = start, start + 2, ... (n_pairs of them)
     offsets = np.arange(int(n_pairs.sum())) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
@@ -532,7 +536,7 @@ def _construct(data: _SortedData, signs: np.ndarray) -> _Construction:
         _assert(bool(np.all((first >= 2) & (first <= n - 1))), "activation set out of range")
         _assert(bool(np.all(first[1:] > first[:-1])), "knots not increasing")
     _assert(len(knots) == int(((end - start + 2) // 2).sum()), "knot count disagrees with the runs")
-    return _Construction(knots, runs, data)
+    return _Construction(knots, runs_of(signs), data)
 
 
 def _faithful_network(dataset: Dataset, construction: _Construction):
