@@ -139,3 +139,67 @@ def test_a_shared_sorted_pass_gives_the_same_recheck_and_refuses_another_network
     other = Network(net.v, net.W, net.b, net.a, net.c)
     with pytest.raises(ValueError):
         recheck(other, ds, sorted_pass=sorted_pass)
+
+
+# ---------------------------------------------------------------------- exact signs with a float filter
+def _objects(values):
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_sign_of_cross_equals_integer_signs_on_near_ties(seed):
+    """sign(p q - r s) on adversarial integers: exact ties, differences of +-1 far beyond 2^53,
+    values beyond float64, zeros, mixed scales."""
+    from sparsest.core.rational import sign_of_cross
+
+    rng = np.random.default_rng(95_000 + seed)
+    p, q, r, s = [], [], [], []
+    for _ in range(400):
+        bits = int(rng.integers(1, 700 if seed % 3 == 0 else 120))
+        a, b = int(rng.integers(1, 2 ** 62)) << bits, int(rng.integers(1, 2 ** 62)) << bits
+        kind = int(rng.integers(5))
+        if kind == 0:    # p q == r s exactly
+            p.append(a), q.append(b), r.append(b), s.append(a)
+        elif kind == 1:  # p q - r s = +-1 (p = a, q = b, r s = a b -+ 1 with r = 1)
+            p.append(a), q.append(b), r.append(1), s.append(a * b + int(rng.choice([-1, 1])))
+        elif kind == 2:  # zeros
+            p.append(0), q.append(b), r.append(a * int(rng.integers(0, 2))), s.append(b)
+        elif kind == 3:  # negatives, near ties
+            p.append(-a), q.append(b), r.append(-b), s.append(a + int(rng.integers(-2, 3)))
+        else:            # random
+            p.append(a), q.append(-b), r.append(int(rng.integers(-9, 9))), s.append(a)
+    p, q, r, s = map(_objects, (p, q, r, s))
+    exact = p * q - r * s
+    expected = (exact > 0).astype(np.int8) - (exact < 0).astype(np.int8)
+    assert sign_of_cross(p, q, r, s).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_small_slope_changes_equal_the_integer_comparison(seed):
+    """The thresholded curvature (collinear_tol > 0) against the plain integer comparison, on data
+    whose slope changes sit at, just below and just above the threshold."""
+    from sparsest.exact.closed_form import _largest_scaled_slope, _small_slope_changes, _SortedData
+
+    rng = np.random.default_rng(96_000 + seed)
+    n = 60
+    x = np.cumsum(rng.integers(1, 5, n)).tolist()
+    slopes = [Fraction(int(rng.integers(-4, 5)), 1)]
+    tol = float(rng.choice([0.5, 0.25, 1e-3, 1e-9]))
+    for _ in range(n - 2):  # slope changes of exactly tol * max|s|, or that +- one part in 10^20
+        step = Fraction(tol) * 8 * (1 + Fraction(int(rng.integers(-1, 2)), 10 ** 20))
+        slopes.append(max(min(slopes[-1] + step * int(rng.choice([-1, 1])), Fraction(8)), Fraction(-8)))
+    slopes[int(rng.integers(0, n - 1))] = Fraction(8)  # max |s| = 8
+    y = [Fraction(0)]
+    for i in range(n - 1):
+        y.append(y[-1] + slopes[i] * (x[i + 1] - x[i]))
+    data = _SortedData.of([Fraction(v) for v in x], y)
+    top, bottom = _largest_scaled_slope(data)
+    assert Fraction(top, bottom) * Fraction(data.Dx, data.Dy) == max(abs(v) for v in slopes)
+    p_, q_ = Fraction(tol).as_integer_ratio()
+    dX, dY = data.dX, data.dY
+    cross = dY[1:] * dX[:-1] - dY[:-1] * dX[1:]
+    expected = (np.abs(cross) * (q_ * bottom) <= (dX[:-1] * dX[1:]) * (p_ * top)).astype(bool)
+    assert _small_slope_changes(data, tol).tolist() == expected.tolist()
+    assert 0 < expected.sum() < len(expected)  # changes at the threshold, and above it

@@ -12,10 +12,13 @@ Two ways to evaluate, both from the weights only:
   w x + b is monotone in x, so every neuron is active (fl(w_k x_i + b_k) > 0, the same float64 test
   as the plain pass) on a prefix or a suffix of the sorted points, found by bisection; then
   f(x_i) = (a + P_i) x_i + (c + Q_i) with P_i, Q_i the sums of v_k w_k, v_k b_k over the neurons
-  active at x_i (prefix sums), evaluated EXACTLY in integer arithmetic on the float64 weights and
-  data (every float is an integer times a power of two), so no cancellation can hide a residual;
-  and, for the exact pass on the data as written, the same sums with the data's integers over
-  common denominators and exact activation tests w_k x_i + b_k > 0 (no Fractions per point).
+  active at x_i (prefix sums over the K boundaries, in integers: every float is an integer times a
+  power of two), and the maximum residual is EXACT: a float64 evaluation with a proven per-point
+  error bound rules out the points that cannot hold the maximum, the rest are evaluated in
+  integers (:func:`_candidates`), so no cancellation can hide a residual; and, for the exact pass
+  on the data as written, the same with the data's integers over common denominators and exact
+  activation tests w_k x_i + b_k > 0, decided in float64 under a proven bound and in integers next
+  to a knot (:class:`_ExactTest`), needed only at each neuron's float boundary (monotonicity).
 """
 
 from __future__ import annotations

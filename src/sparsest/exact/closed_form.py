@@ -36,11 +36,13 @@ every neuron is zero on x_0 and nonzero on x_{N-1}: none is idle or affine on th
 changes are differences of data slopes, so |delta_k| <= max_i s_i - min_i s_i (docs/math.md §3's big-M).
 
 Everything is computed exactly on the Dataset's X_exact / y_exact, brought to integers over one
-common denominator for x and one for y (:class:`_SortedData`): slopes, curvature signs, knots and
-the construction's invariants are signs of integer products, vectorised over numpy object arrays
-(no rational arithmetic per point). Floats come last, each one correctly rounded integer division;
-the float network is then re-checked (interpolation, counts, activation sets).
-Cost: O(N log N) (one sort, then linear passes).
+common denominator for x and one for y (:class:`_SortedData`): slopes, curvature signs, thresholds
+and the construction's invariants are signs of integer polynomials (no rational arithmetic per
+point). Each sign is decided in float64 where a proven error bound allows and in integers
+(numpy object arrays) only where it does not (:func:`sparsest.core.rational.sign_of_cross`): the
+answer is the exact one either way. Floats come last, each one correctly rounded integer division
+(a sequential pass with error feedback, :func:`_float_network`); the float network is then
+re-checked (interpolation, counts, activation sets). Cost: O(N log N) (one sort, then linear passes).
 """
 
 from __future__ import annotations
