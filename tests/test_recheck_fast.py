@@ -180,7 +180,11 @@ def test_sign_of_cross_equals_integer_signs_on_near_ties(seed):
 def test_small_slope_changes_equal_the_integer_comparison(seed):
     """The thresholded curvature (collinear_tol > 0) against the plain integer comparison, on data
     whose slope changes sit at, just below and just above the threshold."""
-    from sparsest.exact.closed_form import _largest_scaled_slope, _small_slope_changes, _SortedData
+    from sparsest.exact.closed_form import (
+        _largest_scaled_slope,
+        _small_slope_changes,
+        _SortedData,
+    )
 
     rng = np.random.default_rng(96_000 + seed)
     n = 60
