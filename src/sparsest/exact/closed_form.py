@@ -60,7 +60,7 @@ from sparsest.core.dataset import Dataset
 from sparsest.core.rational import UNIT_ROUNDOFF, common_denominator, floats_of, sign_of_cross, to_fraction
 from sparsest.errors import SparsestError
 from sparsest.core.network import Network
-from sparsest.core.recheck import EXACT_CHECK_LIMIT, SortedPass1D, recheck
+from sparsest.core.recheck import EXACT_CHECK_LIMIT, PLAIN_PASS_LIMIT, SortedPass1D, recheck
 
 __all__ = [
     "ClosedFormResult",
@@ -541,13 +541,27 @@ def _construct(data: _SortedData, signs: np.ndarray) -> _Construction:
     return _Construction(knots, runs_of(signs), data)
 
 
-def _faithful_network(dataset: Dataset, construction: _Construction):
+def _faithful_network(dataset: Dataset, construction: _Construction, early: bool = False):
     """(network, None, sorted pass) for the float64 network of a construction when it is faithful,
-    else (network or None, why it is not faithful, sorted pass or None)."""
+    else (network or None, why it is not faithful, sorted pass or None).
+
+    ``early``: the caller needs only whether the network is faithful, not why not: its first neurons
+    are then checked at :data:`EARLY_CHECKS` and the rounding stops at the first prefix that fails
+    (:func:`_prefix_fails`; the reason is then a generic phrase)."""
+    xs = np.sort(dataset.X[:, 0])
+    check = None
+    if early and dataset.n_points * len(construction.knots) > PLAIN_PASS_LIMIT:
+        ys = dataset.y[dataset.order_1d]
+        firsts = construction.knots.first
+
+        def check(prefix: Network) -> bool:
+            return _prefix_fails(dataset, prefix, firsts, xs, ys)
     try:
-        network = _float_network(construction, np.sort(dataset.X[:, 0]))
+        network = _float_network(construction, xs, check)
     except SparsestError as err:
         return None, str(err), None
+    if network is None:
+        return None, "its first neurons are not faithful in float64", None
     sorted_pass = SortedPass1D(network, dataset.X[:, 0], dataset.order_1d)
     return network, _unfaithful_because(dataset, network, construction.knots.first, sorted_pass), sorted_pass
 
@@ -570,7 +584,7 @@ def _within_tolerance(dataset, data, exact_signs, exact, exact_network, exact_is
                 return None
             break
         construction = _construct(data, signs)
-        network, problem, sorted_pass = _faithful_network(dataset, construction)
+        network, problem, sorted_pass = _faithful_network(dataset, construction, early=True)
         if problem is None:
             notes = [] if threshold == collinear_tol else [
                 f"collinear_tol {collinear_tol:.3g} dropped a slope change the data needs; "
@@ -582,11 +596,37 @@ def _within_tolerance(dataset, data, exact_signs, exact, exact_network, exact_is
     if keep.all():  # nothing to drop: the same network as the exact one, already found unfaithful
         return None
     kept = _Construction(exact.knots.subset(keep), exact.runs, data)
-    network, problem, sorted_pass = _faithful_network(dataset, kept)
+    network, problem, sorted_pass = _faithful_network(dataset, kept, early=True)
     if problem is not None:
         return None
     dropped = int((~keep).sum())
     return kept, network, sorted_pass, 0.0, [f"{dropped} exact knots below the counting tolerance dropped"]
+
+
+#: Neuron counts after which a network whose faithfulness alone matters is checked (:func:`_prefix_fails`).
+EARLY_CHECKS = (4_096, 32_768)
+
+
+def _prefix_fails(dataset: Dataset, prefix: Network, firsts: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> bool:
+    """Whether the first k = prefix.width neurons of a construction's float64 network already prove
+    that the whole network is not faithful (:func:`_unfaithful_because`), with xs, ys the data
+    sorted by x. Sound for data with N K > PLAIN_PASS_LIMIT (then the full check uses the sorted pass):
+
+    * a neuron's count and its float activation set depend on its own weights only, so a prefix
+      neuron below the counting tolerance, or active elsewhere than on the positions >= firsts[k],
+      fails the full check too;
+    * on the positions below firsts[k] (the next knot's) the full network equals the prefix, unless a
+      later neuron is active there, which fails the activation check: so a residual above the
+      tolerance there (exact on the float weights, :meth:`SortedPass1D.max_abs_residual`) fails it too.
+    """
+    k = prefix.width
+    if not np.all(prefix.active_mask(dataset.X, dataset.count_tol)):
+        return True
+    end = int(firsts[k]) if k < len(firsts) else len(xs)
+    sorted_pass = SortedPass1D(prefix, xs[:end], np.arange(end))
+    if not (np.all(sorted_pass.rightward) and np.array_equal(sorted_pass.first, firsts[:k])):
+        return True
+    return sorted_pass.max_abs_residual(ys[:end]) > dataset.interpolation_tol
 
 
 def _unfaithful_because(dataset: Dataset, network: Network, firsts: list[int], sorted_pass: SortedPass1D) -> str | None:
@@ -692,8 +732,10 @@ def _exact_dyadic(value: float) -> tuple[int, int]:
     return m, d.bit_length() - 1
 
 
-def _float_network(construction: _Construction, xs_float: np.ndarray) -> Network:
+def _float_network(construction: _Construction, xs_float: np.ndarray, check=None) -> Network | None:
     """One neuron per knot, rounded to float64 with error feedback so that rounding never accumulates.
+    (``check``: called with the network of the first k neurons at every k of :data:`EARLY_CHECKS`;
+    when it returns True the rounding stops and None is returned.)
 
     Right of every knot k the construction runs along the data line L_j, j = right[k] (slope
     s_j). The float network's own line there is S1 x + S0, S1 and S0 the exact sums of its rounded
@@ -728,7 +770,10 @@ def _float_network(construction: _Construction, xs_float: np.ndarray) -> Network
     lows = xs_float[first - 1].tolist()
     highs = np.nextafter(xs_float[first], -np.inf).tolist()
     d_out, knot_out = [0.0] * K, [0.0] * K
+    checks = set(EARLY_CHECKS) if check is not None else set()
     for k in range(K):  # (the hot loop of the closed form: divisions inlined, _ratio only on overflow)
+        if k in checks and check(_neurons(d_out[:k], knot_out[:k], a_float, c_float)):
+            return None
         b_k = B[k]
         numerator, denominator = (A[k] << G) - n1 * b_k, b_k << G
         try:
@@ -760,12 +805,16 @@ def _float_network(construction: _Construction, xs_float: np.ndarray) -> Network
             n1, n0, G = n1 << (e + ek - G), n0 << (e + ek - G), e + ek
         n0 -= (p * pk) << (G - e - ek)
         d_out[k], knot_out[k] = d, knot
-    d, knot = np.array(d_out), np.array(knot_out)
+    return _neurons(d_out, knot_out, a_float, c_float)
+
+
+def _neurons(slope_changes: list[float], knots: list[float], a: float, c: float) -> Network:
+    """The network of these float slope changes d_k and knots t_k: w = 2^e ~ sqrt|d|, v = d / w
+    (exact: division by a power of two), b = -w t (exact for normal numbers), skip term a x + c."""
+    d, knot = np.array(slope_changes, dtype=np.float64), np.array(knots, dtype=np.float64)
     _, e2 = np.frexp(np.abs(d))  # |d| = m 2^e2 with m in [1/2, 1)
     w = np.ldexp(1.0, e2 // 2)
-    v = d / w  # exact: division by a power of two
-    b = -(w * knot)  # exact for normal numbers: multiplication by a power of two
-    return Network(v=v, W=w.reshape(K, 1), b=b, a=np.array([a_float]), c=c_float)
+    return Network(v=d / w, W=w.reshape(-1, 1), b=-(w * knot), a=np.array([a]), c=c)
 
 
 def _ratio(numerator: int, denominator: int) -> float:
