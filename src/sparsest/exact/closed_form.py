@@ -764,47 +764,50 @@ def _float_network(construction: _Construction, xs_float: np.ndarray, check=None
     j = knots.right
     # per knot, in the units of the line S1 x + S0 = (n1 x + n0) / 2^G:
     # s_j - S1 = (A 2^G - n1 B) / (B 2^G) and S0 + S1 x_j - y_j = (n0 Dx Dy + n1 C - E 2^G) / (Dx Dy 2^G)
-    A, B = (data.dY[j] * Dx).tolist(), (data.dX[j] * Dy).tolist()
-    C, E = (X[j] * Dy).tolist(), (Y[j] * Dx).tolist()
-    first = knots.first
-    lows = xs_float[first - 1].tolist()
-    highs = np.nextafter(xs_float[first], -np.inf).tolist()
+    # (A, B, C, E and the clamps are computed per stretch between checkpoints: a stopped rounding skips the rest)
     d_out, knot_out = [0.0] * K, [0.0] * K
-    checks = set(EARLY_CHECKS) if check is not None else set()
-    for k in range(K):  # (the hot loop of the closed form: divisions inlined, _ratio only on overflow)
-        if k in checks and check(_neurons(d_out[:k], knot_out[:k], a_float, c_float)):
+    bounds = [0] + [k for k in EARLY_CHECKS if check is not None and k < K] + [K]
+    for begin, stop in zip(bounds[:-1], bounds[1:]):
+        if begin and check(_neurons(d_out[:begin], knot_out[:begin], a_float, c_float)):
             return None
-        b_k = B[k]
-        numerator, denominator = (A[k] << G) - n1 * b_k, b_k << G
-        try:
-            d = numerator / denominator  # fl(s_j - S1)
-        except OverflowError:
-            d = _ratio(numerator, denominator)
-        if d == 0.0 or d == math.inf or d == -math.inf:
-            left = int(knots.left[k])
-            raise SparsestError(f"slope change {float(data.slope(int(j[k])) - data.slope(left))!r} at "
-                                f"x={float(knots.positions_of(data, [k])[0])!r} does not fit in float64")
-        p, q = d.as_integer_ratio()
-        e = q.bit_length() - 1
-        if e > G:
-            n1, n0, G = n1 << (e - G), n0 << (e - G), e
-        n1 += p << (G - e)
-        # fl((S0 + S1 x_j - y_j) / d), clamped into [x_{first-1}, x_first)
-        numerator, denominator = (n0 * DxDy + n1 * C[k] - (E[k] << G)) << e, (DxDy * p) << G
-        try:
-            knot = numerator / denominator
-        except OverflowError:
-            knot = _ratio(numerator, denominator)
-        if knot < lows[k]:
-            knot = lows[k]
-        elif knot > highs[k]:
-            knot = highs[k]
-        pk, qk = knot.as_integer_ratio()
-        ek = qk.bit_length() - 1
-        if e + ek > G:
-            n1, n0, G = n1 << (e + ek - G), n0 << (e + ek - G), e + ek
-        n0 -= (p * pk) << (G - e - ek)
-        d_out[k], knot_out[k] = d, knot
+        jj, first = j[begin:stop], knots.first[begin:stop]
+        A, B = (data.dY[jj] * Dx).tolist(), (data.dX[jj] * Dy).tolist()
+        C, E = (X[jj] * Dy).tolist(), (Y[jj] * Dx).tolist()
+        lows = xs_float[first - 1].tolist()
+        highs = np.nextafter(xs_float[first], -np.inf).tolist()
+        for i in range(stop - begin):  # (the hot loop of the closed form: divisions inlined, _ratio on overflow)
+            b_i = B[i]
+            numerator, denominator = (A[i] << G) - n1 * b_i, b_i << G
+            try:
+                d = numerator / denominator  # fl(s_j - S1)
+            except OverflowError:
+                d = _ratio(numerator, denominator)
+            if d == 0.0 or d == math.inf or d == -math.inf:
+                k = begin + i
+                left = int(knots.left[k])
+                raise SparsestError(f"slope change {float(data.slope(int(j[k])) - data.slope(left))!r} at "
+                                    f"x={float(knots.positions_of(data, [k])[0])!r} does not fit in float64")
+            p, q = d.as_integer_ratio()
+            e = q.bit_length() - 1
+            if e > G:
+                n1, n0, G = n1 << (e - G), n0 << (e - G), e
+            n1 += p << (G - e)
+            # fl((S0 + S1 x_j - y_j) / d), clamped into [x_{first-1}, x_first)
+            numerator, denominator = (n0 * DxDy + n1 * C[i] - (E[i] << G)) << e, (DxDy * p) << G
+            try:
+                knot = numerator / denominator
+            except OverflowError:
+                knot = _ratio(numerator, denominator)
+            if knot < lows[i]:
+                knot = lows[i]
+            elif knot > highs[i]:
+                knot = highs[i]
+            pk, qk = knot.as_integer_ratio()
+            ek = qk.bit_length() - 1
+            if e + ek > G:
+                n1, n0, G = n1 << (e + ek - G), n0 << (e + ek - G), e + ek
+            n0 -= (p * pk) << (G - e - ek)
+            d_out[begin + i], knot_out[begin + i] = d, knot
     return _neurons(d_out, knot_out, a_float, c_float)
 
 
