@@ -484,11 +484,16 @@ class _Knots:
 
 @dataclass(frozen=True)
 class _Construction:
-    """The knots, runs and data of one construction (affine part: the line L_0, a = s_0)."""
+    """The knots, curvature signs and data of one construction (affine part: the line L_0, a = s_0)."""
 
     knots: _Knots
-    runs: list
+    signs: np.ndarray
     data: _SortedData
+
+    @cached_property
+    def runs(self) -> list[tuple[int, int, int]]:
+        """:func:`runs_of` the signs (built when a result is)."""
+        return runs_of(self.signs)
 
     def result(self, network, order, *, problem, lower_bound, exact_knots, collinear_tol, tolerance,
                notes=(), sorted_pass=None) -> ClosedFormResult:
@@ -538,7 +543,7 @@ def _construct(data: _SortedData, signs: np.ndarray) -> _Construction:
         _assert(bool(np.all((first >= 2) & (first <= n - 1))), "activation set out of range")
         _assert(bool(np.all(first[1:] > first[:-1])), "knots not increasing")
     _assert(len(knots) == int(((end - start + 2) // 2).sum()), "knot count disagrees with the runs")
-    return _Construction(knots, runs_of(signs), data)
+    return _Construction(knots, signs, data)
 
 
 def _faithful_network(dataset: Dataset, construction: _Construction, early: bool = False):
@@ -595,7 +600,7 @@ def _within_tolerance(dataset, data, exact_signs, exact, exact_network, exact_is
     keep = exact_network.active_mask(dataset.X, dataset.count_tol)
     if keep.all():  # nothing to drop: the same network as the exact one, already found unfaithful
         return None
-    kept = _Construction(exact.knots.subset(keep), exact.runs, data)
+    kept = _Construction(exact.knots.subset(keep), exact.signs, data)
     network, problem, sorted_pass = _faithful_network(dataset, kept, early=True)
     if problem is not None:
         return None
