@@ -24,6 +24,7 @@ Two ways to evaluate, both from the weights only:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from fractions import Fraction
 
 import numpy as np
@@ -177,7 +178,7 @@ class SortedPass1D:
         self.first = first
         self._float_residual = None  # (y, max_abs_residual(y)) of the last y
         self._terms = None           # exact v_k w_k, a, v_k b_k, c (see _sums)
-        self._last_sums = None       # (first, the sums of _sums for it)
+        self._last_sums = None       # (order of the boundaries, the sums of _sums for it)
 
     def max_abs_residual(self, y: np.ndarray) -> float:
         """max_i |f(x_i) - y_i|, computed exactly on the float64 weights and data, rounded once.
@@ -265,8 +266,10 @@ class SortedPass1D:
     def _sums(self, first: np.ndarray) -> tuple[_Dyadic, _Dyadic]:
         """Per segment (see :meth:`_segment`), the exact slope a + sum v_k w_k and offset c + sum v_k b_k
         over the neurons active there (object arrays of ints at one exponent each). The exact products
-        are computed once per network, the sums once per distinct ``first``."""
-        if self._last_sums is not None and np.array_equal(self._last_sums[0], first):
+        are computed once per network; the sums depend on ``first`` only through the order of the
+        boundaries, so they are computed once per distinct order."""
+        order = np.argsort(first, kind="stable")
+        if self._last_sums is not None and np.array_equal(self._last_sums[0], order):
             return self._last_sums[1]
         if self._terms is None:
             net, w = self.network, self.network.W[:, 0]
@@ -274,14 +277,15 @@ class SortedPass1D:
             c = _Dyadic.products(np.ones(1), np.zeros(1) if net.c is None else np.array([net.c]))
             self._terms = (_Dyadic.products(net.v, w), a, _Dyadic.products(net.v, net.b), c)
         slopes, a, offsets, c = self._terms
-        sums = (self._prefix(slopes, a, first), self._prefix(offsets, c, first))
-        self._last_sums = (first.copy(), sums)
+        sums = (self._prefix(slopes, a, order), self._prefix(offsets, c, order))
+        self._last_sums = (order, sums)
         return sums
 
-    def _prefix(self, terms: _Dyadic, constant: _Dyadic, first: np.ndarray) -> _Dyadic:
-        """Per segment j = 0..K (segment j: the positions with exactly j of the sorted boundaries
-        ``first`` at or before them), the constant plus the sum of ``terms`` over the neurons active
-        there (neuron k: positions >= first[k] when rightward, < first[k] otherwise)."""
+    def _prefix(self, terms: _Dyadic, constant: _Dyadic, order: np.ndarray) -> _Dyadic:
+        """Per segment j = 0..K (segment j: the positions with exactly j of the boundaries ``first``
+        at or before them; ``order`` sorts the boundaries), the constant plus the sum of ``terms``
+        over the neurons active there (neuron k: positions >= first[k] when rightward, < first[k]
+        otherwise)."""
         low = min(terms.exponent, constant.exponent)
         scaled = terms.shifted(terms.exponent - low)
         base = constant.ints[0] << (constant.exponent - low)
@@ -292,7 +296,7 @@ class SortedPass1D:
         sums = np.empty(len(scaled) + 1, dtype=object)
         sums[0] = base
         if len(scaled):
-            sums[1:] = np.cumsum(scaled[np.argsort(first, kind="stable")]) + base
+            sums[1:] = np.cumsum(scaled[order]) + base
         return _Dyadic(sums, low)
 
     def _segment(self, first: np.ndarray) -> np.ndarray:
@@ -342,6 +346,7 @@ class _Dyadic:
         """The values at ``rows``."""
         return _Dyadic(self.ints[rows], self.exponent)
 
+    @cached_property
     def floats(self) -> np.ndarray | None:
         """The values rounded to float64 (each int rounded once, then scaled by 2**exponent: exact
         unless the result is subnormal; +-inf beyond the range), None if an int is beyond float64."""
@@ -464,7 +469,7 @@ def _candidates(P: _Dyadic, Q: _Dyadic, segment: np.ndarray, xs: np.ndarray, ys:
     8u (|P~ x~| + |Q~| + |y~|) + (|P~| + 2) 2^-1000 (its own rounding covered by the margin), every
     i with |r~_i| + E_i below L = max_j (|r~_j| - E_j) has |r_i| < L <= max_j |r_j| and is left
     out; NaN or infinite values stay in. All positions when a sum is beyond float64."""
-    Pf, Qf = P.floats(), Q.floats()
+    Pf, Qf = P.floats, Q.floats
     if Pf is None or Qf is None:
         return np.arange(len(xs))
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
