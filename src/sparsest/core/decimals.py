@@ -44,8 +44,8 @@ def exact_column(tokens: list[bytes]) -> tuple[list[int], int, np.ndarray] | Non
     mantissa_digit = digit & ~in_exponent
     exponent_digit = digit & in_exponent
     seen = _from_first(mantissa_digit & (chars != 48))  # from the first nonzero digit
-    if (mantissa_digit & seen).sum(axis=0).max() > MAX_MANTISSA_DIGITS \
-            or exponent_digit.sum(axis=0).max() > MAX_EXPONENT_DIGITS:
+    if _count(mantissa_digit & seen).max() > MAX_MANTISSA_DIGITS \
+            or _count(exponent_digit).max() > MAX_EXPONENT_DIGITS:
         return None
     mantissa = np.zeros(n, dtype=np.uint64)
     exponent = np.zeros(n, dtype=np.int64)
@@ -53,23 +53,31 @@ def exact_column(tokens: list[bytes]) -> tuple[list[int], int, np.ndarray] | Non
         value = chars[j] - np.uint8(48)
         mantissa = np.where(mantissa_digit[j], mantissa * np.uint64(10) + value, mantissa)
         exponent = np.where(exponent_digit[j], exponent * 10 + value, exponent)
-    exponent = np.where((in_exponent & (chars == 45)).any(axis=0), -exponent, exponent)
-    after_point = _from_first(chars == 46) & mantissa_digit
-    scale = after_point.sum(axis=0) - exponent
+    exponent = np.where(_count(in_exponent & (chars == 45)) > 0, -exponent, exponent)
+    scale = _count(_from_first(chars == 46) & mantissa_digit).astype(np.int64) - exponent
     negative = chars[0] == 45
     top = max(0, int(scale.max()))
     numerators = np.empty(n, dtype=object)
     numerators[:] = mantissa.tolist()
-    for shift in np.unique(top - scale).tolist():
-        if shift:
-            at = top - scale == shift
-            numerators[at] = numerators[at] * 10 ** shift
-    numerators[negative] = -numerators[negative]
+    shift = top - scale
+    powers = np.empty(int(shift.max()) + 1, dtype=object)
+    powers[:] = [10 ** k for k in range(len(powers))]
+    factors = powers[shift]
+    factors[negative] = -factors[negative]
+    numerators = numerators * factors
     denominator = 10 ** top
     common = math.gcd(denominator, *numerators.tolist())
     if common > 1:
         numerators, denominator = numerators // common, denominator // common
     return numerators.tolist(), denominator, _floats(tokens, mantissa, scale, negative)
+
+
+def _count(flags: np.ndarray) -> np.ndarray:
+    """Per token (column): how many character places (rows) are flagged (uint8: rows <= 48)."""
+    out = np.zeros(flags.shape[1], dtype=np.uint8)
+    for row in flags:
+        out += row
+    return out
 
 
 def _from_first(flags: np.ndarray) -> np.ndarray:
