@@ -24,8 +24,8 @@ Two ways to evaluate, both from the weights only:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import cached_property
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 
