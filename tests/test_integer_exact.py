@@ -199,3 +199,72 @@ def test_sorted_exact_residual_equals_the_fraction_forward_pass(seed):
     assert SortedPass1D(net, ds.X[:, 0]).max_abs_residual_exact(ds.exact) == expected
     check = recheck(net, ds, exact=True)
     assert check.max_abs_residual_exact == expected
+
+
+# ---------------------------------------------------------------------- early stop of doomed roundings
+def pwl_decimals(rng, n):
+    """Decimals (7-12 digits) written from a random piecewise-linear function: the within-tolerance
+    attempts of the closed form succeed or fail at different prefixes."""
+    x = np.sort(rng.uniform(-1, 1, n))
+    knots, changes = np.sort(rng.uniform(-1, 1, 6)), rng.normal(size=6)
+    y = 0.3 * x + np.maximum(x[:, None] - knots[None, :], 0) @ changes
+    digits = int(rng.integers(7, 13))
+    return [f"{v:.{digits}f}" for v in x], [f"{v:.{digits}f}" for v in y]
+
+
+EARLY_KINDS = {**KINDS, "pwl": pwl_decimals}
+
+
+@pytest.mark.parametrize("kind,seed", [(kind, seed) for kind in EARLY_KINDS for seed in range(6)])
+def test_early_stopped_roundings_give_the_same_verdicts_and_results(kind, seed, monkeypatch):
+    """With checkpoints after a few neurons (and the sorted pass forced, as at scale), a rounding
+    stopped early is one the full check rejects: the same faithful / not faithful verdict for every
+    construction tried, and the same result of sparsest_interpolant."""
+    import sparsest.core.recheck as recheck_module
+    import sparsest.exact.closed_form as cf
+
+    rng = np.random.default_rng(57_000 + seed + 100 * list(EARLY_KINDS).index(kind))
+    x, y = EARLY_KINDS[kind](rng, int(rng.integers(30, 200)))
+    x, y = list(x), list(y)
+    keep = {float(Fraction(v)): i for i, v in enumerate(x)}  # distinct in float64
+    ds = Dataset.from_arrays([x[i] for i in keep.values()], [y[i] for i in keep.values()])
+    monkeypatch.setattr(recheck_module, "PLAIN_PASS_LIMIT", 0)
+    monkeypatch.setattr(cf, "PLAIN_PASS_LIMIT", 0)
+    _, data = cf._sorted_dataset(ds)
+    for tol in (0.0, 1e-3, 1e-6, 1e-9, 0.05):
+        construction = cf._construct(data, cf._signs(data, tol))
+        monkeypatch.setattr(cf, "EARLY_CHECKS", ())
+        _, full, _ = cf._faithful_network(ds, construction, early=True)
+        monkeypatch.setattr(cf, "EARLY_CHECKS", (1, 3, 10, 40))
+        _, early, _ = cf._faithful_network(ds, construction, early=True)
+        assert (full is None) == (early is None)
+    monkeypatch.setattr(cf, "EARLY_CHECKS", ())
+    plain = cf.sparsest_interpolant(ds, collinear_tol=1e-9)
+    monkeypatch.setattr(cf, "EARLY_CHECKS", (1, 3, 10, 40))
+    early = cf.sparsest_interpolant(ds, collinear_tol=1e-9)
+    assert (early.problem, early.knots, early.lower_bound, early.notes, early.collinear_tol) == \
+        (plain.problem, plain.knots, plain.lower_bound, plain.notes, plain.collinear_tol)
+    assert early.network.to_json() == plain.network.to_json()
+
+
+def test_the_early_stop_is_exercised():
+    """Over the instances above, some roundings are stopped early (the test is not vacuous)."""
+    import sparsest.core.recheck as recheck_module
+    import sparsest.exact.closed_form as cf
+
+    stopped = 0
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(recheck_module, "PLAIN_PASS_LIMIT", 0)
+        monkeypatch.setattr(cf, "PLAIN_PASS_LIMIT", 0)
+        monkeypatch.setattr(cf, "EARLY_CHECKS", (1, 3, 10, 40))
+        for seed in range(8):
+            for kind in ("floats", "pwl"):
+                rng = np.random.default_rng(57_000 + seed + 100 * list(EARLY_KINDS).index(kind))
+                x, y = EARLY_KINDS[kind](rng, int(rng.integers(30, 200)))
+                keep = {float(Fraction(v)): i for i, v in enumerate(list(x))}
+                ds = Dataset.from_arrays([list(x)[i] for i in keep.values()], [list(y)[i] for i in keep.values()])
+                _, data = cf._sorted_dataset(ds)
+                for tol in (1e-3, 1e-9):
+                    network, problem, _ = cf._faithful_network(ds, cf._construct(data, cf._signs(data, tol)), early=True)
+                    stopped += network is None and problem is not None and "first neurons" in problem
+    assert stopped >= 3

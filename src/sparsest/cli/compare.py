@@ -7,7 +7,6 @@ import sys
 
 from sparsest.cli.main import load_instance
 from sparsest.comparison.compare import DEFAULT_METHODS, DEFAULT_PS, METHODS, OBJECTIVES, compare
-from sparsest.comparison.report import check_output_folder, results_json, text_summary, write_report
 
 
 def register(subparsers) -> None:
@@ -48,6 +47,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # the report module brings matplotlib: imported here, not at parse time (sparsest certify starts fast)
+    from sparsest.comparison.report import check_output_folder, results_json, text_summary, write_report
+
     check_output_folder(args.out)
     datasets = [load_instance(path) for path in args.files]  # notices go to stderr
     train_options = {key: getattr(args, key) for key in ("steps", "width", "lam", "schedule")

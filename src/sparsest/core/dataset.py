@@ -23,7 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from sparsest.core.rational import MAX_DECIMAL_EXPONENT, MAX_TEXT_LENGTH, common_denominator, to_fraction
+from sparsest.core.decimals import exact_column
+from sparsest.core.rational import (
+    MAX_DECIMAL_EXPONENT,
+    MAX_TEXT_LENGTH,
+    common_denominator,
+    to_fraction,
+)
 from sparsest.errors import SparsestError
 
 #: Relative interpolation tolerance of docs/math.md §6: max |f(x_i) - y_i| <= 1e-7 * max(1, max |y|).
@@ -53,7 +59,7 @@ class ExactValues:
     y_num: list[int]
     y_den: int
 
-    def take(self, keep: np.ndarray) -> "ExactValues":
+    def take(self, keep: np.ndarray) -> ExactValues:
         """The same values at the rows ``keep`` (same denominators)."""
         rows = keep.tolist()
         return ExactValues(tuple([col[i] for i in rows] for col in self.X_num), self.X_den,
@@ -104,7 +110,7 @@ class Dataset:
         description: str = "",
         source: str = "",
         optimum: dict | None = None,
-    ) -> "Dataset":
+    ) -> Dataset:
         """Validate raw data and build a dataset.
 
         ``X`` is a list of N rows of d numbers, or a flat list of N numbers (d = 1); ``y`` has N
@@ -128,17 +134,39 @@ class Dataset:
                     f"X is ragged: row {i} has {len(row)} values, row 0 has {dim}"
                 )
         columns = [_exact_column([row[j] for row in rows], "X", j) for j in range(dim)]
-        y_num, y_den = _exact_column(targets, "y")
-        notices = _text_notice(rows, targets)
+        y_column = _exact_column(targets, "y")
         X_float = np.stack([_floats(num, den) for num, den in columns], axis=1)
-        exact = ExactValues(tuple(num for num, _ in columns), tuple(den for _, den in columns), y_num, y_den)
-        exact, X_float, merged = _merge_repeated(exact, X_float)
-        notices += merged
+        return cls._assemble(columns, y_column, X_float, None, _text_notice(rows, targets), skip=skip,
+                             output_bias=output_bias, name=name, description=description, source=source,
+                             optimum=optimum)
+
+    @classmethod
+    def _from_exact_column(cls, x: tuple[list[int], int, np.ndarray], y: tuple[list[int], int, np.ndarray],
+                           **options) -> Dataset:
+        """1-D data already read exactly: (numerators, denominator, correctly rounded float64 values)
+        for x and for y (:func:`sparsest.core.decimals.exact_column`), N >= 1 each. Range checks,
+        merging and options as in :meth:`from_arrays`."""
+        if len(x[0]) != len(y[0]):
+            raise SparsestError(f"X has {len(x[0])} points but y has {len(y[0])} values")
+        _check_range(x[0], x[1], "X", 0)
+        _check_range(y[0], y[1], "y")
+        return cls._assemble([x[:2]], y[:2], x[2].reshape(-1, 1), y[2], [], **options)
+
+    @classmethod
+    def _assemble(cls, columns, y_column, X_float, y_float, notices, *, skip, output_bias, name, description,
+                  source, optimum) -> Dataset:
+        """The dataset of exact columns (numerators, denominator) and their float64 values (y's computed
+        here when None): repeated points merged (:func:`_merge_repeated`), options applied."""
+        exact = ExactValues(tuple(num for num, _ in columns), tuple(den for _, den in columns), *y_column)
+        exact, keep, merged = _merge_repeated(exact, X_float)
+        if keep is not None:
+            X_float = X_float[keep]
+            y_float = None if y_float is None else y_float[keep]
         if skip is None:
-            skip = dim == 1
+            skip = len(columns) == 1
         return cls(
             X=X_float,
-            y=_floats(exact.y_num, exact.y_den),
+            y=_floats(exact.y_num, exact.y_den) if y_float is None else y_float,
             exact=exact,
             skip=bool(skip),
             output_bias=bool(output_bias) and not skip,
@@ -146,11 +174,11 @@ class Dataset:
             description=str(description),
             source=str(source),
             optimum=dict(optimum or {}),
-            notices=tuple(notices),
+            notices=tuple(notices) + tuple(merged),
         )
 
     def with_options(self, *, skip: bool | None = None, output_bias: bool | None = None,
-                     collinear_tol: float | None = None) -> "Dataset":
+                     collinear_tol: float | None = None) -> Dataset:
         """Return the same data with the network options changed (None keeps the current one)."""
         new_skip = self.skip if skip is None else bool(skip)
         new_bias = self.output_bias if output_bias is None else bool(output_bias)
@@ -163,6 +191,12 @@ class Dataset:
         )
 
     # ------------------------------------------------------------------ derived quantities
+    @cached_property
+    def order_1d(self) -> np.ndarray:
+        """The stable permutation sorting 1-D points by x (computed once; shared by the closed form and
+        the re-checks of docs/math.md §4, §6)."""
+        return np.argsort(self.X[:, 0], kind="stable")
+
     @cached_property
     def X_exact(self) -> tuple[tuple[Fraction, ...], ...]:
         """The points as exact rationals, one tuple of d Fractions per point."""
@@ -278,6 +312,12 @@ def _exact_column(values: list[Any], name: str, j: int | None = None) -> tuple[l
         nums = [n if d == den else n * (den // d) for n, d in ratios]
     else:
         nums, den = common_denominator([_exact(v, name, i, j) for i, v in enumerate(values)])
+    _check_range(nums, den, name, j)
+    return nums, den
+
+
+def _check_range(nums: list[int], den: int, name: str, j: int | None = None) -> None:
+    """Refuse a value n / den beyond :data:`MAX_ABS_VALUE` (naming the first one)."""
     bound = _MAX_ABS_INT * den
     if nums and max(max(nums), -min(nums)) > bound:
         i = next(i for i, n in enumerate(nums) if abs(n) > bound)
@@ -286,7 +326,6 @@ def _exact_column(values: list[Any], name: str, j: int | None = None) -> tuple[l
             f"{where} = {_show(Fraction(nums[i], den))} is beyond the supported range |value| <= {MAX_ABS_VALUE:.0e} "
             "(the float LPs and the re-check are not reliable there): rescale the data"
         )
-    return nums, den
 
 
 def _floats(nums: list[int], den: int) -> np.ndarray:
@@ -303,7 +342,7 @@ def _merge_repeated(exact: ExactValues, X_float: np.ndarray):
 
     Exact repeats are also float repeats, so only the rows that repeat in float64 are compared
     exactly (integers over common denominators: equal values have equal numerators): O(N log N)
-    with few exact comparisons."""
+    with few exact comparisons. Returns (exact values kept, the rows kept or None for all, notices)."""
     n = X_float.shape[0]
     order = np.lexsort(X_float.T[::-1]) if n > 1 else np.arange(n)
     same_as_previous = np.all(X_float[order[1:]] == X_float[order[:-1]], axis=1) if n > 1 else np.zeros(0, bool)
@@ -329,13 +368,13 @@ def _merge_repeated(exact: ExactValues, X_float: np.ndarray):
             )
         drop.add(j)
     if not drop:
-        return exact, X_float, []
+        return exact, None, []
     merged = sorted(drop)
     keep = np.setdiff1d(np.arange(n), merged)
     listed = ", ".join(map(str, merged[:5])) + (", ..." if len(merged) > 5 else "")
     notice = (f"merged {len(merged)} repeated point(s) (same x and y as an earlier one; "
               f"input rows {listed}, counted from 0): N = {len(keep)} distinct points")
-    return exact.take(keep), X_float[keep], [notice]
+    return exact.take(keep), keep, [notice]
 
 
 def _text_notice(rows, targets) -> list[str]:
@@ -385,9 +424,17 @@ def load_dataset(path: str | Path) -> Dataset:
 
 
 def _load_json(path: Path) -> Dataset:
+    """A JSON instance. Number tokens come out of the scanner as bytes (text stays str, so a string
+    such as "0" is still told apart and noticed); a flat 1-D X and its y are read by the vectorised
+    :func:`sparsest.core.decimals.exact_column`, everything else token by token (:func:`_numbers`)."""
     try:
         text = path.read_text()
-        raw = json.loads(text, parse_float=_json_number, parse_int=_json_int, parse_constant=_reject_constant)
+        raw = json.loads(text, parse_float=str.encode, parse_int=str.encode, parse_constant=_reject_constant)
+        columns = _fast_columns(raw)
+        if columns is not None:
+            raw = {key: (value if key in ("X", "y") else _numbers(value)) for key, value in raw.items()}
+        else:
+            raw = _numbers(raw)
     except json.JSONDecodeError as err:
         raise SparsestError(f"{path}: malformed JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
     except UnicodeDecodeError:
@@ -409,14 +456,43 @@ def _load_json(path: Path) -> Dataset:
             raise SparsestError(f"{path}: {key!r} must be true or false")
     if "optimum" in raw and not isinstance(raw["optimum"], dict):
         raise SparsestError(f"{path}: 'optimum' must be an object such as {{\"neurons\": 3}}")
+    options = {"skip": raw.get("skip"), "output_bias": raw.get("output_bias", False),
+               "name": raw.get("name", path.stem), "description": raw.get("description", ""),
+               "source": raw.get("source", ""), "optimum": raw.get("optimum")}
     try:
-        return Dataset.from_arrays(
-            raw["X"], raw["y"], skip=raw.get("skip"), output_bias=raw.get("output_bias", False),
-            name=raw.get("name", path.stem), description=raw.get("description", ""),
-            source=raw.get("source", ""), optimum=raw.get("optimum"),
-        )
+        if columns is not None:
+            return Dataset._from_exact_column(*columns, **options)
+        return Dataset.from_arrays(raw["X"], raw["y"], **options)
     except SparsestError as err:
         raise SparsestError(f"{path}: {err}") from None
+
+
+def _fast_columns(raw: Any):
+    """The exact columns of a flat 1-D X and its y when every entry is a number token within the
+    limits of :func:`sparsest.core.decimals.exact_column`, else None."""
+    if not isinstance(raw, dict):
+        return None
+    X, y = raw.get("X"), raw.get("y")
+    if not (type(X) is list and type(y) is list and X and y):
+        return None
+    if set(map(type, X)) != {bytes} or set(map(type, y)) != {bytes}:
+        return None
+    x_column = exact_column(X)
+    y_column = exact_column(y) if x_column is not None else None
+    return None if y_column is None else (x_column, y_column)
+
+
+def _numbers(value: Any) -> Any:
+    """A parsed JSON value with its number tokens (bytes) read exactly: integers as int, the others
+    as the Decimal they spell (:func:`_json_int`, :func:`_json_number`)."""
+    if type(value) is bytes:
+        token = value.decode()
+        return _json_int(token) if token.lstrip("-").isdigit() else _json_number(token)
+    if type(value) is list:
+        return [_numbers(v) for v in value]
+    if type(value) is dict:
+        return {key: _numbers(v) for key, v in value.items()}
+    return value
 
 
 def _json_number(token: str) -> Decimal:

@@ -32,10 +32,12 @@ from sparsest.errors import SparsestError
 __all__ = [
     "common_denominator",
     "determinant",
+    "floats_of",
     "integer_determinant",
     "integer_row",
     "null_vector",
     "pivots",
+    "sign_of_cross",
     "solve",
     "to_fraction",
 ]
@@ -205,3 +207,42 @@ def common_denominator(values: Sequence[Fraction]) -> tuple[list[int], int]:
 
 def _lcm_of_denominators(values: Sequence[Fraction]) -> int:
     return reduce(lambda p, q: p * q // math.gcd(p, q), (v.denominator for v in values), 1)
+
+
+#: The unit roundoff of float64 (round to nearest).
+UNIT_ROUNDOFF = 2.0 ** -53
+
+
+def floats_of(values: np.ndarray) -> np.ndarray | None:
+    """An object array of Python ints correctly rounded to float64, or None if one is beyond its range."""
+    try:
+        return np.fromiter(map(float, values.tolist()), dtype=np.float64, count=len(values))
+    except OverflowError:
+        return None
+
+
+def sign_of_cross(p: np.ndarray, q: np.ndarray, r: np.ndarray, s: np.ndarray,
+                  fp: np.ndarray | None = None, fq: np.ndarray | None = None,
+                  fr: np.ndarray | None = None, fs: np.ndarray | None = None) -> np.ndarray:
+    """sign(p_i q_i - r_i s_i) in {-1, 0, +1} (int8), exactly, for object arrays of Python ints.
+
+    Decided in float64 where a proven error bound allows, in integers elsewhere: with p~ .. s~ the
+    correctly rounded floats (``fp`` .. ``fs`` when already at hand), a = fl(p~ q~), b = fl(r~ s~),
+    |fl(a - b) - (p q - r s)| <= 4.01 u (|a| + |b|) (three roundings per product, one for the
+    difference; u = 2^-53; the values are integers, so nothing underflows), so the sign of
+    fl(a - b) is exact when its magnitude exceeds 8u (|a| + |b|). Exact zeros, near-ties and
+    values beyond float64 (NaN, inf) take the integer path."""
+    floats = [f if f is not None else floats_of(v) for f, v in ((fp, p), (fq, q), (fr, r), (fs, s))]
+    if any(f is None for f in floats):
+        exact = p * q - r * s
+        return (exact > 0).astype(np.int8) - (exact < 0).astype(np.int8)
+    fp, fq, fr, fs = floats
+    with np.errstate(over="ignore", invalid="ignore"):
+        a, b = fp * fq, fr * fs
+        difference = a - b
+        unsure = np.flatnonzero(~(np.abs(difference) > 8 * UNIT_ROUNDOFF * (np.abs(a) + np.abs(b))))
+    out = np.sign(difference).astype(np.int8)
+    if len(unsure):
+        exact = p[unsure] * q[unsure] - r[unsure] * s[unsure]
+        out[unsure] = (exact > 0).astype(np.int8) - (exact < 0).astype(np.int8)
+    return out

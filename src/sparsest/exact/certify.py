@@ -217,7 +217,7 @@ def _closed_form(problem: Problem) -> Certificate | None:
     network = result.network
     if box is not None and network.width and np.max(np.abs(network.path_weights())) > box:
         return None
-    check = recheck(network, dataset, count_bias=problem.count_bias)
+    check = recheck(network, dataset, count_bias=problem.count_bias, sorted_pass=result.sorted_pass)
     value = problem.count(check)
     proven = check.interpolates and value == result.lower_bound
     notes = dataset.notices + result.notes

@@ -36,11 +36,13 @@ every neuron is zero on x_0 and nonzero on x_{N-1}: none is idle or affine on th
 changes are differences of data slopes, so |delta_k| <= max_i s_i - min_i s_i (docs/math.md §3's big-M).
 
 Everything is computed exactly on the Dataset's X_exact / y_exact, brought to integers over one
-common denominator for x and one for y (:class:`_SortedData`): slopes, curvature signs, knots and
-the construction's invariants are signs of integer products, vectorised over numpy object arrays
-(no rational arithmetic per point). Floats come last, each one correctly rounded integer division;
-the float network is then re-checked (interpolation, counts, activation sets).
-Cost: O(N log N) (one sort, then linear passes).
+common denominator for x and one for y (:class:`_SortedData`): slopes, curvature signs, thresholds
+and the construction's invariants are signs of integer polynomials (no rational arithmetic per
+point). Each sign is decided in float64 where a proven error bound allows and in integers
+(numpy object arrays) only where it does not (:func:`sparsest.core.rational.sign_of_cross`): the
+answer is the exact one either way. Floats come last, each one correctly rounded integer division
+(a sequential pass with error feedback, :func:`_float_network`); the float network is then
+re-checked (interpolation, counts, activation sets). Cost: O(N log N) (one sort, then linear passes).
 """
 
 from __future__ import annotations
@@ -48,16 +50,17 @@ from __future__ import annotations
 import math
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 from typing import Any, Sequence
 
 import numpy as np
 
 from sparsest.core.dataset import Dataset
-from sparsest.core.rational import common_denominator, to_fraction
+from sparsest.core.rational import UNIT_ROUNDOFF, common_denominator, floats_of, sign_of_cross, to_fraction
 from sparsest.errors import SparsestError
 from sparsest.core.network import Network
-from sparsest.core.recheck import EXACT_CHECK_LIMIT, SortedPass1D, recheck
+from sparsest.core.recheck import EXACT_CHECK_LIMIT, PLAIN_PASS_LIMIT, SortedPass1D, recheck
 
 __all__ = [
     "ClosedFormResult",
@@ -107,6 +110,13 @@ class ClosedFormResult:
     tolerance: float = 0.0
     notes: tuple[str, ...] = ()
     _exact: Any = dataclasses.field(default=None, repr=False, compare=False)  # (_Knots, _SortedData)
+    _sorted_pass: Any = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def sorted_pass(self) -> SortedPass1D | None:
+        """The :class:`~sparsest.core.recheck.SortedPass1D` of ``network`` on the data that the float64
+        check of this result used (None if none was built), for a later re-check to share."""
+        return self._sorted_pass
 
     @property
     def knot_positions(self) -> tuple[Fraction, ...]:
@@ -160,6 +170,35 @@ class _SortedData:
     def n(self) -> int:
         return len(self.X)
 
+    @cached_property
+    def fdX(self) -> np.ndarray | None:
+        """dX correctly rounded to float64 (None beyond its range)."""
+        return floats_of(self.dX)
+
+    @cached_property
+    def fdY(self) -> np.ndarray | None:
+        """dY correctly rounded to float64 (None beyond its range)."""
+        return floats_of(self.dY)
+
+    @cached_property
+    def cross_floats(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(a, b, fl(a - b)) with a = fl(dY~[m+1] dX~[m]), b = fl(dY~[m] dX~[m+1]): cross_m in float64."""
+        if self.fdX is None or self.fdY is None:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            a, b = self.fdY[1:] * self.fdX[:-1], self.fdY[:-1] * self.fdX[1:]
+            return a, b, a - b
+
+    @cached_property
+    def curvature(self) -> np.ndarray:
+        """kappa at the interior points, exactly: sign(cross_m), cross_m = dY[m+1] dX[m] - dY[m] dX[m+1]
+        = (s_{m+1} - s_m) dX[m] dX[m+1] (Dy / Dx) (:func:`sparsest.core.rational.sign_of_cross`)."""
+        dX, dY = self.dX, self.dY
+        if self.fdX is None or self.fdY is None:
+            return sign_of_cross(dY[1:], dX[:-1], dY[:-1], dX[1:])
+        return sign_of_cross(dY[1:], dX[:-1], dY[:-1], dX[1:], self.fdY[1:], self.fdX[:-1], self.fdY[:-1],
+                             self.fdX[1:])
+
     def slope(self, j: int) -> Fraction:
         """s_j, the slope of the segment (j, j+1), exactly."""
         return Fraction(int(self.dY[j]) * self.Dx, int(self.dX[j]) * self.Dy)
@@ -180,40 +219,68 @@ def _sorted_exact(x: Sequence[Any], y: Sequence[Any]) -> tuple[list[int], list[F
     return order, xs, ys
 
 
-def _cross(data: _SortedData) -> np.ndarray:
-    """(s_{m+1} - s_m) dX[m] dX[m+1] (Dy / Dx) = dY[m+1] dX[m] - dY[m] dX[m+1] for m = 0..N-3: an
-    integer with the sign of the curvature at the interior point m+1."""
-    return data.dY[1:] * data.dX[:-1] - data.dY[:-1] * data.dX[1:]
-
-
 def _signs(data: _SortedData, collinear_tol: float) -> np.ndarray:
     """kappa at the interior points (int8 array, entry m for the sorted position m+1): the exact
     sign of s_{m+1} - s_m, or 0 when |s_{m+1} - s_m| <= collinear_tol * max_j |s_j| (exact too:
-    cross-multiplied integers, the float collinear_tol read as its exact binary value)."""
+    cross-multiplied integers, the float collinear_tol read as its exact binary value; decided in
+    float64 under proven error bounds where they allow, see :meth:`_SortedData.curvature`)."""
     if collinear_tol < 0 or not math.isfinite(collinear_tol):
         raise SparsestError(f"collinear_tol must be a finite number >= 0, got {collinear_tol}")
     if data.n < 3:
         return np.zeros(0, dtype=np.int8)
-    cross = _cross(data)
-    signs = (cross > 0).astype(np.int8) - (cross < 0).astype(np.int8)
+    signs = data.curvature.copy()
     if collinear_tol > 0:
-        p, q = Fraction(collinear_tol).as_integer_ratio()
-        top, bottom = _largest_scaled_slope(data)  # max_j |dY_j| / dX_j = top / bottom
-        # |s_{m+1} - s_m| <= tol max|s|  <=>  |cross_m| q bottom <= p top dX[m] dX[m+1]
-        small = np.abs(cross) * (q * bottom) <= (data.dX[:-1] * data.dX[1:]) * (p * top)
-        signs[small.astype(bool)] = 0
+        signs[_small_slope_changes(data, collinear_tol)] = 0
     return signs
 
 
+def _small_slope_changes(data: _SortedData, collinear_tol: float) -> np.ndarray:
+    """The interior points m (entry m: sorted position m+1) with |s_{m+1} - s_m| <= tol max_j |s_j|,
+    i.e. |cross_m| q bottom <= p top dX[m] dX[m+1] with tol = p / q exactly and max_j |s_j| = top /
+    bottom (in the units of :class:`_SortedData`; cross_m = dY[m+1] dX[m] - dY[m] dX[m+1]).
+
+    In float64: |cross~ - cross| <= E = 8u (|a| + |b|) (:func:`sparsest.core.rational.sign_of_cross`),
+    QB~ = fl(q bottom) and R~ = fl(fl(dX~ dX~') PT~) carry at most 5 roundings each, so with the
+    margins below a point is decided small when (|cross~| + E) QB~ (1 + 8u) < R~ (1 - 16u) and not
+    small when (|cross~| - E) QB~ (1 - 8u) > R~ (1 + 16u); the rest, NaN and inf included, in integers."""
+    p, q = Fraction(collinear_tol).as_integer_ratio()
+    top, bottom = _largest_scaled_slope(data)  # max_j |dY_j| / dX_j = top / bottom
+    QB, PT = q * bottom, p * top
+    floats = data.cross_floats
+    unsure = np.arange(data.n - 2)
+    small = np.zeros(data.n - 2, dtype=bool)
+    if floats is not None and QB.bit_length() < 1000 and PT.bit_length() < 1000:
+        a, b, difference = floats
+        fdX, qb, pt = data.fdX, float(QB), float(PT)
+        u = UNIT_ROUNDOFF
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            error = 8 * u * (np.abs(a) + np.abs(b))
+            right = fdX[:-1] * fdX[1:] * pt
+            high = (np.abs(difference) + error) * qb * (1 + 8 * u)
+            low = np.maximum(np.abs(difference) - error, 0) * qb * (1 - 8 * u)
+            yes = high < right * (1 - 16 * u)
+            no = low > right * (1 + 16 * u)
+        small[yes] = True
+        unsure = np.flatnonzero(~(yes | no))
+    if len(unsure):
+        dX, dY = data.dX, data.dY
+        cross = dY[unsure + 1] * dX[unsure] - dY[unsure] * dX[unsure + 1]
+        small[unsure] = (np.abs(cross) * QB <= (dX[unsure] * dX[unsure + 1]) * PT).astype(bool)
+    return small
+
+
 def _largest_scaled_slope(data: _SortedData) -> tuple[int, int]:
-    """max_j |dY_j| / dX_j exactly, as (numerator, denominator). Correctly rounded int division
-    is monotone, so the maximum is among the segments whose float ratio is the largest float."""
+    """max_j |dY_j| / dX_j exactly, as (numerator, denominator). The float ratios fl(|dY~| / dX~)
+    are within 3.01u of the exact ones (relative), so the maximum is among the segments whose float
+    ratio is at least (1 - 8u) times the largest; those are compared exactly."""
     magnitude = np.abs(data.dY)
-    try:
-        ratios = (magnitude / data.dX).astype(np.float64)
-        candidates = np.flatnonzero(ratios == ratios.max()).tolist()
-    except OverflowError:  # a ratio beyond float64 (e.g. y with hundreds of decimals, x integers)
-        candidates = range(len(magnitude))
+    fdX, fdY = data.fdX, data.fdY
+    candidates = range(len(magnitude))
+    if fdX is not None and fdY is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            ratios = np.abs(fdY) / fdX
+        if np.all(np.isfinite(ratios)):
+            candidates = np.flatnonzero(ratios >= ratios.max() * (1 - 8 * UNIT_ROUNDOFF)).tolist()
     best = max(candidates, key=lambda j: Fraction(int(magnitude[j]), int(data.dX[j])))
     return int(magnitude[best]), int(data.dX[best])
 
@@ -237,12 +304,18 @@ def curvature_signs(x: Sequence[Any], y: Sequence[Any], collinear_tol: float = 0
 def runs_of(signs: Sequence[int]) -> list[tuple[int, int, int]]:
     """The maximal runs of equal nonzero kappa, as (start, end, sign) with inclusive sorted
     positions of interior points (signs[m] is the point at position m+1); a 0 breaks a run."""
+    start, end, sign = _run_bounds(signs)
+    return list(zip(start.tolist(), end.tolist(), sign.tolist()))
+
+
+def _run_bounds(signs: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`runs_of` as three arrays: first and last position (inclusive) and sign of every run."""
     kappa = np.asarray(signs, dtype=np.int8).reshape(-1)
     if kappa.size == 0:
-        return []
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
     starts = np.flatnonzero((kappa != 0) & np.concatenate([[True], kappa[1:] != kappa[:-1]]))
     ends = np.flatnonzero((kappa != 0) & np.concatenate([kappa[:-1] != kappa[1:], [True]]))
-    return list(zip((starts + 1).tolist(), (ends + 1).tolist(), kappa[starts].tolist()))
+    return starts + 1, ends + 1, kappa[starts]
 
 
 def _check_dataset(dataset: Dataset) -> None:
@@ -255,7 +328,7 @@ def _check_dataset(dataset: Dataset) -> None:
 def _sorted_dataset(dataset: Dataset) -> tuple[np.ndarray, _SortedData]:
     """The permutation sorting the dataset by x and its data in integers (:class:`_SortedData`).
     A Dataset's points are distinct in float64 (sparsest.core.dataset), so the float order is exact."""
-    order = np.argsort(dataset.X[:, 0], kind="stable")
+    order = dataset.order_1d
     exact = dataset.exact
     X, Y = np.array(exact.X_num[0], dtype=object)[order], np.array(exact.y_num, dtype=object)[order]
     return order, _SortedData(X, Y, exact.X_den[0], exact.y_den, X[1:] - X[:-1], Y[1:] - Y[:-1])
@@ -311,9 +384,10 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
     exact_signs = _signs(data, 0.0)
     exact = _construct(data, exact_signs)
     _assert_interpolates_exact(exact, exact_signs)
-    exact_network, problem_with_exact = _faithful_network(dataset, exact)
+    exact_network, problem_with_exact, exact_pass = _faithful_network(dataset, exact)
     exact_result = exact.result(exact_network, order, problem="exact", lower_bound=len(exact.knots),
-                                exact_knots=len(exact.knots), collinear_tol=0.0, tolerance=0.0)
+                                exact_knots=len(exact.knots), collinear_tol=0.0, tolerance=0.0,
+                                sorted_pass=exact_pass)
     if collinear_tol == 0:
         if problem_with_exact is not None:
             raise SparsestError(
@@ -337,7 +411,7 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
             f"the count {len(exact.knots)} is proven in exact rationals on the data as written, but "
             f"{problem_with_exact}, and no float64 network within the tolerance was found (float64 cannot "
             "resolve slopes this steep at this spacing of x)",))
-    construction, network, threshold, notes = candidate
+    construction, network, sorted_pass, threshold, notes = candidate
     if problem_with_exact is None and len(construction.knots) >= len(exact.knots):
         return exact_result
     eps = dataset.interpolation_tol
@@ -356,7 +430,7 @@ def sparsest_interpolant(dataset: Dataset, collinear_tol: float | None = None) -
         lower = 0
     return construction.result(network, order, problem="within tolerance", lower_bound=lower,
                                exact_knots=len(exact.knots), collinear_tol=threshold, tolerance=eps,
-                               notes=tuple(notes))
+                               notes=tuple(notes), sorted_pass=sorted_pass)
 
 
 # ---------------------------------------------------------------------- the two problems
@@ -365,26 +439,43 @@ class _Knots:
     """The knots of one construction in the integer units of :class:`_SortedData`, increasing.
 
     Knot k sits where the data line L_left[k] meets L_right[k] (L_j through the sorted points j,
-    j+1): t_k = Tn[k] / (Td[k] Dx) with Td > 0; its slope change is s_right - s_left; it is
-    active (x > t_k) on the sorted positions >= first[k]. Pair knots: left = i-1, right = i+1,
-    first = i+1; odd-run knots on the data point q: left = q-1, right = q, first = q+1, t = x_q.
+    j+1); its slope change is s_right - s_left; it is active (x > t_k) on the sorted positions
+    >= first[k]. Pair knots: left = i-1, right = i+1, first = i+1; odd-run knots on the data point
+    q: left = q-1, right = q, first = q+1, t = x_q. The positions t_k = Tn / (Td Dx) are computed
+    exactly on demand (:meth:`fraction_parts`).
     """
 
     left: np.ndarray
     right: np.ndarray
     first: np.ndarray
-    Tn: np.ndarray
-    Td: np.ndarray
 
     def __len__(self) -> int:
         return len(self.first)
 
-    def subset(self, keep: np.ndarray) -> "_Knots":
-        return _Knots(self.left[keep], self.right[keep], self.first[keep], self.Tn[keep], self.Td[keep])
+    def subset(self, keep: np.ndarray) -> _Knots:
+        return _Knots(self.left[keep], self.right[keep], self.first[keep])
+
+    def fraction_parts(self, data: _SortedData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(Tn, Td) of the knots ``rows`` (object arrays, Td > 0): t = Tn / (Td Dx). A pair knot, where
+        L_l meets L_r: T (dY_l dX_r - dY_r dX_l) = (Y_r - Y_l) dX_l dX_r - dY_r dX_l X_r + dY_l dX_r X_l;
+        an odd one: T = X_q."""
+        X, Y, dX, dY = data.X, data.Y, data.dX, data.dY
+        l, r = self.left[rows], self.right[rows]
+        Tn = (Y[r] - Y[l]) * dX[l] * dX[r] - dY[r] * dX[l] * X[r] + dY[l] * dX[r] * X[l]
+        Td = dY[l] * dX[r] - dY[r] * dX[l]
+        odd = r == self.first[rows] - 1
+        Tn[odd], Td[odd] = X[r[odd]], 1
+        flip = (Td < 0).astype(bool)
+        return np.where(flip, -Tn, Tn), np.where(flip, -Td, Td)
 
     def positions(self, data: _SortedData) -> tuple[Fraction, ...]:
         """t_k exactly."""
-        return tuple(Fraction(int(n), int(d) * data.Dx) for n, d in zip(self.Tn, self.Td))
+        return self.positions_of(data, np.arange(len(self)))
+
+    def positions_of(self, data: _SortedData, rows) -> tuple[Fraction, ...]:
+        """t_k exactly for the knots ``rows``."""
+        Tn, Td = self.fraction_parts(data, np.asarray(rows, dtype=np.int64))
+        return tuple(Fraction(int(n), int(d) * data.Dx) for n, d in zip(Tn, Td))
 
     def slope_changes(self, data: _SortedData) -> tuple[Fraction, ...]:
         """delta_k = s_right - s_left exactly."""
@@ -393,79 +484,97 @@ class _Knots:
 
 @dataclass(frozen=True)
 class _Construction:
-    """The knots, runs and data of one construction (affine part: the line L_0, a = s_0)."""
+    """The knots, curvature signs and data of one construction (affine part: the line L_0, a = s_0)."""
 
     knots: _Knots
-    runs: list
+    signs: np.ndarray
     data: _SortedData
 
+    @cached_property
+    def runs(self) -> list[tuple[int, int, int]]:
+        """:func:`runs_of` the signs (built when a result is)."""
+        return runs_of(self.signs)
+
     def result(self, network, order, *, problem, lower_bound, exact_knots, collinear_tol, tolerance,
-               notes=()) -> ClosedFormResult:
+               notes=(), sorted_pass=None) -> ClosedFormResult:
         return ClosedFormResult(
             knots=network.width if network is not None else len(self.knots), network=network,
             runs=self.runs, collinear_tol=float(collinear_tol), order=tuple(order.tolist()), problem=problem,
             lower_bound=lower_bound, exact_knots=exact_knots, tolerance=tolerance, notes=tuple(notes),
-            _exact=(self.knots, self.data),
+            _exact=(self.knots, self.data), _sorted_pass=sorted_pass,
         )
 
 
 def _construct(data: _SortedData, signs: np.ndarray) -> _Construction:
     """The knots of §4 for these curvature signs (exact integers; see the module docstring),
-    with the invariants of the construction checked exactly (vectorised over the knots)."""
+    with the invariants of the construction checked exactly (vectorised over the knots).
+
+    A pair knot t where L_{i-1} meets L_{i+1} satisfies (module docstring, h = x_{i+1} - x_i)
+    t - x_i = (s_{i+1} - s_i) h / (s_{i+1} - s_{i-1}) and x_{i+1} - t = (s_i - s_{i-1}) h / (s_{i+1} - s_{i-1}),
+    so it is strictly inside (x_i, x_{i+1}) (and the lines are not parallel) exactly when the exact
+    curvatures at i and i+1 and sign(s_{i+1} - s_{i-1}) are one nonzero sign: that is what is checked,
+    with exact signs (:func:`sparsest.core.rational.sign_of_cross`). Knots in these intervals (odd
+    ones on x_q) are increasing when their ``first`` positions are."""
     n = data.n
-    runs = runs_of(signs)
-    start = np.array([r[0] for r in runs], dtype=np.int64)
-    end = np.array([r[1] for r in runs], dtype=np.int64)
+    start, end, _ = _run_bounds(signs)
     n_pairs = (end - start + 1) // 2
     # the pairs (i, i+1) of every run: i = start, start + 2, ... (n_pairs of them)
     offsets = np.arange(int(n_pairs.sum())) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
     pair_at = np.repeat(start, n_pairs) + 2 * offsets
     odd_at = end[(end - start) % 2 == 0]
-    X, Y, dX, dY = data.X, data.Y, data.dX, data.dY
-    # pair knot where L_{i-1} meets L_{i+1} (l, r): T (dY_l dX_r - dY_r dX_l) =
-    # (Y_r - Y_l) dX_l dX_r - dY_r dX_l X_r + dY_l dX_r X_l, in the units of X (t = T / Dx)
-    l, r = pair_at - 1, pair_at + 1
-    pair_Td = dY[l] * dX[r] - dY[r] * dX[l]
-    pair_Tn = (Y[r] - Y[l]) * dX[l] * dX[r] - dY[r] * dX[l] * X[r] + dY[l] * dX[r] * X[l]
-    _assert(not np.any(pair_Td == 0), "parallel lines in a run")
-    flip = (pair_Td < 0).astype(bool)
-    pair_Tn, pair_Td = np.where(flip, -pair_Tn, pair_Tn), np.where(flip, -pair_Td, pair_Td)
-    _assert(bool(np.all((X[pair_at] * pair_Td < pair_Tn) & (pair_Tn < X[pair_at + 1] * pair_Td))),
-            "a pair knot is outside its data interval")
-    # by position (a pair's knot lies in (x_i, x_{i+1}), an odd one on x_q); increasing is checked below
+    # by position (a pair's knot lies in (x_i, x_{i+1}), an odd one on x_q)
     sorted_by = np.argsort(np.concatenate([2 * pair_at + 1, 2 * odd_at]), kind="stable")
-    left = np.concatenate([l, odd_at - 1])[sorted_by]
-    right = np.concatenate([r, odd_at])[sorted_by]
+    left = np.concatenate([pair_at - 1, odd_at - 1])[sorted_by]
+    right = np.concatenate([pair_at + 1, odd_at])[sorted_by]
     first = np.concatenate([pair_at + 1, odd_at + 1])[sorted_by]
-    Tn = np.concatenate([pair_Tn, X[odd_at]])[sorted_by] if len(first) else np.zeros(0, dtype=object)
-    Td = np.concatenate([pair_Td, np.ones(len(odd_at), dtype=object)])[sorted_by] if len(first) else Tn
-    knots = _Knots(left, right, first, Tn.astype(object), Td.astype(object))
+    knots = _Knots(left, right, first)
     if len(knots):
         # sign(s_r - s_l) = sign(dY_r dX_l - dY_l dX_r) = the run's sign (kappa at the pair's first point /
         # the odd knot's point)
-        change = dY[right] * dX[left] - dY[left] * dX[right]
-        _assert(np.all(((change > 0).astype(np.int8) - (change < 0).astype(np.int8)) == signs[first - 2]),
-                "a slope change has the wrong sign")
+        dX, dY, fdX, fdY = data.dX, data.dY, data.fdX, data.fdY
+        floats = (None,) * 4 if fdX is None or fdY is None else (fdY[right], fdX[left], fdY[left], fdX[right])
+        change = sign_of_cross(dY[right], dX[left], dY[left], dX[right], *floats)
+        _assert(bool(np.all(change == signs[first - 2])), "a slope change has the wrong sign")
+        pair = right == first
+        curvature = data.curvature
+        _assert(bool(np.all((curvature[first[pair] - 2] == change[pair]) & (curvature[first[pair] - 1] == change[pair])
+                            & (change[pair] != 0))), "a pair knot is outside its data interval")
         # a knot at or beyond x_0 / x_{N-1} would be idle or affine on all the data
         _assert(bool(np.all((first >= 2) & (first <= n - 1))), "activation set out of range")
-        _assert(bool(np.all(knots.Tn[:-1] * knots.Td[1:] < knots.Tn[1:] * knots.Td[:-1])), "knots not increasing")
-    _assert(len(knots) == sum((e - b + 2) // 2 for b, e, _ in runs), "knot count disagrees with the runs")
-    return _Construction(knots, runs, data)
+        _assert(bool(np.all(first[1:] > first[:-1])), "knots not increasing")
+    _assert(len(knots) == int(((end - start + 2) // 2).sum()), "knot count disagrees with the runs")
+    return _Construction(knots, signs, data)
 
 
-def _faithful_network(dataset: Dataset, construction: _Construction) -> tuple[Network | None, str | None]:
-    """The float64 network of a construction and None, or (network or None, why it is not faithful)."""
+def _faithful_network(dataset: Dataset, construction: _Construction, early: bool = False):
+    """(network, None, sorted pass) for the float64 network of a construction when it is faithful,
+    else (network or None, why it is not faithful, sorted pass or None).
+
+    ``early``: the caller needs only whether the network is faithful, not why not: its first neurons
+    are then checked at :data:`EARLY_CHECKS` and the rounding stops at the first prefix that fails
+    (:func:`_prefix_fails`; the reason is then a generic phrase)."""
+    xs = np.sort(dataset.X[:, 0])
+    check = None
+    if early and dataset.n_points * len(construction.knots) > PLAIN_PASS_LIMIT:
+        ys = dataset.y[dataset.order_1d]
+        firsts = construction.knots.first
+
+        def check(prefix: Network) -> bool:
+            return _prefix_fails(dataset, prefix, firsts, xs, ys)
     try:
-        network = _float_network(construction, np.sort(dataset.X[:, 0]))
+        network = _float_network(construction, xs, check)
     except SparsestError as err:
-        return None, str(err)
-    return network, _unfaithful_because(dataset, network, construction.knots.first)
+        return None, str(err), None
+    if network is None:
+        return None, "its first neurons are not faithful in float64", None
+    sorted_pass = SortedPass1D(network, dataset.X[:, 0], dataset.order_1d)
+    return network, _unfaithful_because(dataset, network, construction.knots.first, sorted_pass), sorted_pass
 
 
 def _within_tolerance(dataset, data, exact_signs, exact, exact_network, exact_is_faithful, collinear_tol):
     """The first faithful float64 network within the interpolation tolerance, trying slope-change
     thresholds collinear_tol, collinear_tol / 1e3, collinear_tol / 1e6 (those >= 1e-16), then 0 with the neurons below the
-    counting tolerance dropped. Returns (construction, network, threshold, notes), or None when
+    counting tolerance dropped. Returns (construction, network, its sorted pass, threshold, notes), or None when
     nothing faithful was found or (``exact_is_faithful``) nothing differs from the exact construction."""
     thresholds = [t for t in (collinear_tol, collinear_tol * 1e-3, collinear_tol * 1e-6) if t >= 1e-16]
     tried = set()
@@ -480,30 +589,57 @@ def _within_tolerance(dataset, data, exact_signs, exact, exact_network, exact_is
                 return None
             break
         construction = _construct(data, signs)
-        network, problem = _faithful_network(dataset, construction)
+        network, problem, sorted_pass = _faithful_network(dataset, construction, early=True)
         if problem is None:
             notes = [] if threshold == collinear_tol else [
                 f"collinear_tol {collinear_tol:.3g} dropped a slope change the data needs; "
                 f"lowered to {threshold:.3g}"]
-            return construction, network, threshold, notes
+            return construction, network, sorted_pass, threshold, notes
     if exact_network is None:
         return None
     keep = exact_network.active_mask(dataset.X, dataset.count_tol)
     if keep.all():  # nothing to drop: the same network as the exact one, already found unfaithful
         return None
-    kept = _Construction(exact.knots.subset(keep), exact.runs, data)
-    network, problem = _faithful_network(dataset, kept)
+    kept = _Construction(exact.knots.subset(keep), exact.signs, data)
+    network, problem, sorted_pass = _faithful_network(dataset, kept, early=True)
     if problem is not None:
         return None
     dropped = int((~keep).sum())
-    return kept, network, 0.0, [f"{dropped} exact knots below the counting tolerance dropped"]
+    return kept, network, sorted_pass, 0.0, [f"{dropped} exact knots below the counting tolerance dropped"]
 
 
-def _unfaithful_because(dataset: Dataset, network: Network, firsts: list[int]) -> str | None:
+#: Neuron counts after which a network whose faithfulness alone matters is checked (:func:`_prefix_fails`).
+EARLY_CHECKS = (4_096, 32_768)
+
+
+def _prefix_fails(dataset: Dataset, prefix: Network, firsts: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> bool:
+    """Whether the first k = prefix.width neurons of a construction's float64 network already prove
+    that the whole network is not faithful (:func:`_unfaithful_because`), with xs, ys the data
+    sorted by x. Sound for data with N K > PLAIN_PASS_LIMIT (then the full check uses the sorted pass):
+
+    * a neuron's count and its float activation set depend on its own weights only, so a prefix
+      neuron below the counting tolerance, or active elsewhere than on the positions >= firsts[k],
+      fails the full check too;
+    * on the positions below firsts[k] (the next knot's) the full network equals the prefix, unless a
+      later neuron is active there, which fails the activation check: so a residual above the
+      tolerance there (exact on the float weights, :meth:`SortedPass1D.max_abs_residual`) fails it too.
+    """
+    k = prefix.width
+    if not np.all(prefix.active_mask(dataset.X, dataset.count_tol)):
+        return True
+    end = int(firsts[k]) if k < len(firsts) else len(xs)
+    sorted_pass = SortedPass1D(prefix, xs[:end], np.arange(end))
+    if not (np.all(sorted_pass.rightward) and np.array_equal(sorted_pass.first, firsts[:k])):
+        return True
+    return sorted_pass.max_abs_residual(ys[:end]) > dataset.interpolation_tol
+
+
+def _unfaithful_because(dataset: Dataset, network: Network, firsts: list[int], sorted_pass: SortedPass1D) -> str | None:
     """None when the float64 network interpolates at the dataset's tolerance, every neuron counts
     at its counting tolerance and neuron k is active exactly on the sorted positions >= firsts[k];
     otherwise the reason, as a phrase."""
-    check = recheck(network, dataset, exact=dataset.n_points * max(1, network.width) <= EXACT_CHECK_LIMIT)
+    check = recheck(network, dataset, exact=dataset.n_points * max(1, network.width) <= EXACT_CHECK_LIMIT,
+                    sorted_pass=sorted_pass)
     if not check.interpolates:
         worst = max(check.max_abs_residual, check.max_abs_residual_exact or 0.0)
         return (f"its float64 network misses the data by {worst:.3g} > {dataset.interpolation_tol:.3g} "
@@ -511,7 +647,6 @@ def _unfaithful_because(dataset: Dataset, network: Network, firsts: list[int]) -
     if check.neurons != network.width:
         return (f"{network.width - check.neurons} of its {network.width} neurons contribute less than the "
                 f"counting tolerance {dataset.count_tol:.3g} on the data (nearly collinear points)")
-    sorted_pass = SortedPass1D(network, dataset.X[:, 0])
     if network.width and not (np.all(sorted_pass.rightward) and np.array_equal(sorted_pass.first, firsts)):
         return "a knot rounds onto a neighbouring data point in float64 (the data is too finely spaced)"
     return None
@@ -602,8 +737,10 @@ def _exact_dyadic(value: float) -> tuple[int, int]:
     return m, d.bit_length() - 1
 
 
-def _float_network(construction: _Construction, xs_float: np.ndarray) -> Network:
+def _float_network(construction: _Construction, xs_float: np.ndarray, check=None) -> Network | None:
     """One neuron per knot, rounded to float64 with error feedback so that rounding never accumulates.
+    (``check``: called with the network of the first k neurons at every k of :data:`EARLY_CHECKS`;
+    when it returns True the rounding stops and None is returned.)
 
     Right of every knot k the construction runs along the data line L_j, j = right[k] (slope
     s_j). The float network's own line there is S1 x + S0, S1 and S0 the exact sums of its rounded
@@ -632,38 +769,60 @@ def _float_network(construction: _Construction, xs_float: np.ndarray) -> Network
     j = knots.right
     # per knot, in the units of the line S1 x + S0 = (n1 x + n0) / 2^G:
     # s_j - S1 = (A 2^G - n1 B) / (B 2^G) and S0 + S1 x_j - y_j = (n0 Dx Dy + n1 C - E 2^G) / (Dx Dy 2^G)
-    A, B = (data.dY[j] * Dx).tolist(), (data.dX[j] * Dy).tolist()
-    C, E = (X[j] * Dy).tolist(), (Y[j] * Dx).tolist()
-    first = knots.first
-    lows = xs_float[first - 1].tolist()
-    highs = np.nextafter(xs_float[first], -np.inf).tolist()
+    # (A, B, C, E and the clamps are computed per stretch between checkpoints: a stopped rounding skips the rest)
     d_out, knot_out = [0.0] * K, [0.0] * K
-    for k in range(K):
-        d = _ratio((A[k] << G) - n1 * B[k], B[k] << G)  # fl(s_j - S1)
-        if d == 0.0 or not math.isfinite(d):
-            left = int(knots.left[k])
-            raise SparsestError(f"slope change {float(data.slope(int(j[k])) - data.slope(left))!r} at "
-                                f"x={float(Fraction(int(knots.Tn[k]), int(knots.Td[k]) * Dx))!r} does not fit in float64")
-        p, q = d.as_integer_ratio()
-        e = q.bit_length() - 1
-        if e > G:
-            n1, n0, G = n1 << (e - G), n0 << (e - G), e
-        n1 += p << (G - e)
-        # fl((S0 + S1 x_j - y_j) / d), clamped into [x_{first-1}, x_first)
-        knot = _ratio((n0 * DxDy + n1 * C[k] - (E[k] << G)) << e, (DxDy * p) << G)
-        knot = min(max(knot, lows[k]), highs[k])
-        pk, qk = knot.as_integer_ratio()
-        ek = qk.bit_length() - 1
-        if e + ek > G:
-            n1, n0, G = n1 << (e + ek - G), n0 << (e + ek - G), e + ek
-        n0 -= (p * pk) << (G - e - ek)
-        d_out[k], knot_out[k] = d, knot
-    d, knot = np.array(d_out), np.array(knot_out)
+    bounds = [0] + [k for k in EARLY_CHECKS if check is not None and k < K] + [K]
+    for begin, stop in zip(bounds[:-1], bounds[1:]):
+        if begin and check(_neurons(d_out[:begin], knot_out[:begin], a_float, c_float)):
+            return None
+        jj, first = j[begin:stop], knots.first[begin:stop]
+        A, B = (data.dY[jj] * Dx).tolist(), (data.dX[jj] * Dy).tolist()
+        C, E = (X[jj] * Dy).tolist(), (Y[jj] * Dx).tolist()
+        lows = xs_float[first - 1].tolist()
+        highs = np.nextafter(xs_float[first], -np.inf).tolist()
+        for i in range(stop - begin):  # (the hot loop of the closed form: divisions inlined, _ratio on overflow)
+            b_i = B[i]
+            numerator, denominator = (A[i] << G) - n1 * b_i, b_i << G
+            try:
+                d = numerator / denominator  # fl(s_j - S1)
+            except OverflowError:
+                d = _ratio(numerator, denominator)
+            if d == 0.0 or d == math.inf or d == -math.inf:
+                k = begin + i
+                left = int(knots.left[k])
+                raise SparsestError(f"slope change {float(data.slope(int(j[k])) - data.slope(left))!r} at "
+                                    f"x={float(knots.positions_of(data, [k])[0])!r} does not fit in float64")
+            p, q = d.as_integer_ratio()
+            e = q.bit_length() - 1
+            if e > G:
+                n1, n0, G = n1 << (e - G), n0 << (e - G), e
+            n1 += p << (G - e)
+            # fl((S0 + S1 x_j - y_j) / d), clamped into [x_{first-1}, x_first)
+            numerator, denominator = (n0 * DxDy + n1 * C[i] - (E[i] << G)) << e, (DxDy * p) << G
+            try:
+                knot = numerator / denominator
+            except OverflowError:
+                knot = _ratio(numerator, denominator)
+            if knot < lows[i]:
+                knot = lows[i]
+            elif knot > highs[i]:
+                knot = highs[i]
+            pk, qk = knot.as_integer_ratio()
+            ek = qk.bit_length() - 1
+            if e + ek > G:
+                n1, n0, G = n1 << (e + ek - G), n0 << (e + ek - G), e + ek
+            n0 -= (p * pk) << (G - e - ek)
+            d_out[begin + i], knot_out[begin + i] = d, knot
+    return _neurons(d_out, knot_out, a_float, c_float)
+
+
+def _neurons(slope_changes: list[float], knots: list[float], a: float, c: float) -> Network:
+    """The network of these float slope changes d_k and knots t_k: w = 2^e ~ sqrt|d|, v = d / w
+    (exact: division by a power of two), b = -w t (exact for normal numbers), skip term a x + c."""
+    d, knot = np.array(slope_changes, dtype=np.float64), np.array(knots, dtype=np.float64)
     _, e2 = np.frexp(np.abs(d))  # |d| = m 2^e2 with m in [1/2, 1)
     w = np.ldexp(1.0, e2 // 2)
-    v = d / w  # exact: division by a power of two
-    b = -(w * knot)  # exact for normal numbers: multiplication by a power of two
-    return Network(v=v, W=w.reshape(K, 1), b=b, a=np.array([a_float]), c=c_float)
+    return Network(v=d / w, W=w.reshape(-1, 1), b=-(w * knot), a=np.array([a]), c=c)
 
 
 def _ratio(numerator: int, denominator: int) -> float:
