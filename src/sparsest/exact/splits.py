@@ -119,7 +119,7 @@ class SplitConstraints:
         # the same rows as arrays, for the vectorized last two levels (see _last_two)
         self._splitting = by_class                                          # (rows, classes)
         self._splitter_words = _words(by_class)                             # (rows, class words)
-        self._hit_words = _words(by_class.T)                                # (classes, row words)
+        self._miss_words = _words(~by_class.T)                              # (classes, row words): unsplit
         self._hits = _bits(by_class.T) if self.n_split_rows else [0] * self.n_classes  # per class: rows
         self._extra_all = (1 << len(extra)) - 1
         self._extra_hits = _bits(extra.T) if len(extra) else [0] * self.n_patterns     # per pattern
@@ -357,11 +357,11 @@ class SplitConstraints:
         found = _unbits_words_rows(candidates[alive], self.n_classes)                    # (alive, classes)
         if start < len(rows):
             pair_option, pair_class = np.nonzero(found)
-            left = _words(unsplit_bool)[None, :] & ~self._hit_words[options_array[alive]]  # (alive, row words)
+            left = _words(unsplit_bool)[None, :] & self._miss_words[options_array[alive]]  # (alive, row words)
             ok = np.ones(len(pair_option), dtype=bool)
             for s in range(0, len(ok), _PAIR_BATCH):
                 o, c = pair_option[s:s + _PAIR_BATCH], pair_class[s:s + _PAIR_BATCH]
-                ok[s:s + _PAIR_BATCH] = ~np.any(left[o] & ~self._hit_words[c], axis=1)
+                ok[s:s + _PAIR_BATCH] = ~(left[o] & self._miss_words[c]).any(axis=1)
             found = np.zeros_like(found)
             found[pair_option[ok], pair_class[ok]] = True
         for row, i in enumerate(alive.tolist()):
