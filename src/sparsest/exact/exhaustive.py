@@ -35,8 +35,8 @@ infeasible, so the certificate is unchanged (the tests compare against a plain e
     runs over the classes {A, complement of A}, which split the same groups;
 (e) class span: every support spelt from the classes c_1..c_j has its designs in the span of the
     free columns, X~ and D_{A_c} X~ (c = c_1..c_j), as D_{complement} X~ = X~ - D_A X~; a class set
-    whose span misses y (same threshold and tests as (b)) is dropped before it is spelt out
-    (:class:`_ClassSieve`).
+    whose span misses y (same threshold and projected test as (b)) is dropped before it is spelt
+    out (:class:`_ClassSieve`).
 
 Finding the optimum's support can cost more than ruling out the sizes below it, so large sizes are
 first probed with supports proposed by random-start fits of a width-k network (see
@@ -269,11 +269,14 @@ class _Pruner:
         tuples = np.column_stack([prefixes[rows], cands]).astype(np.intp)
         return self._test(tuples, stats) if self.span_can_prune(m) else tuples
 
-    def extend_explicit(self, prefixes: np.ndarray, lasts: list[list[int]], stats: _Counter) -> np.ndarray:
-        """Tuples prefix_r + (c,) for c in lasts[r] that pass the span test (projected first, as
-        in :meth:`tuples`, then in full); covering is the caller's."""
+    def extend_explicit(self, prefixes: np.ndarray, lasts: list, stats: _Counter, full: bool = True) -> np.ndarray:
+        """Tuples prefix_r + (c,) for c in lasts[r] (sequences of indices) that pass the span test
+        (projected first, as in :meth:`tuples`, then in full unless ``full`` is False: the
+        projected test alone under-estimates distances, so its survivors are a superset);
+        covering is the caller's."""
         rows = np.repeat(np.arange(len(prefixes)), [len(last) for last in lasts])
-        cands = np.fromiter((c for last in lasts for c in last), dtype=np.intp, count=len(rows))
+        cands = np.concatenate([np.asarray(last, dtype=np.intp) for last in lasts]) if len(lasts) else \
+            np.zeros(0, dtype=np.intp)
         m = prefixes.shape[1] + 1
         if self.span_can_prune(m) and len(rows):
             W = self._complement_projection(prefixes)                      # (n_p, N, q)
@@ -287,7 +290,7 @@ class _Pruner:
             stats.span_pruned += int((~keep).sum())
             rows, cands = rows[keep], cands[keep]
         tuples = np.column_stack([prefixes[rows], cands]).astype(np.intp)
-        return self._test(tuples, stats) if self.span_can_prune(m) else tuples
+        return self._test(tuples, stats) if full and self.span_can_prune(m) else tuples
 
     def _complement_projection(self, prefixes: np.ndarray) -> np.ndarray:
         """W = (I - Q Q^T) G for each prefix, Q spanning the free columns and the prefix's designs."""
@@ -760,8 +763,10 @@ class _ClassSieve:
         self.stats = _Counter()
 
     def __call__(self, prefixes: np.ndarray, lasts: list[list[int]]) -> np.ndarray:
-        kept = self.pruner.extend_explicit(self.first[prefixes], [self.first[last].tolist() for last in lasts],
-                                           self.stats)
+        # the projected test only: on planted 3-D data it keeps within 0.1% of what the full test
+        # keeps, and the survivors' supports are span-tested in full anyway
+        kept = self.pruner.extend_explicit(self.first[prefixes], [self.first[last] for last in lasts],
+                                           self.stats, full=False)
         return self.class_of[kept]
 
 

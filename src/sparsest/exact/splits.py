@@ -256,9 +256,9 @@ class SplitConstraints:
         return covered == self._extra_all
 
     def class_groups(self, m: int, deadline: float,
-                      branches: tuple[int, int] | None) -> Iterator[tuple[tuple[int, ...], list[int]]]:
-        """(prefix of m-1 classes, candidates for the last): every m-set of distinct classes that
-        splits every split row, each met once.
+                      branches: tuple[int, int] | None) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
+        """(prefix of m-1 classes, candidates for the last, increasing): every m-set of distinct
+        classes that splits every split row, each met once.
 
         Branching: an unsplit row (the one with the fewest allowed splitters among the first
         :data:`_LOOKAHEAD` unsplit rows, tightest first) must be split by one of its allowed
@@ -287,7 +287,7 @@ class SplitConstraints:
                 free = _members(allowed)
                 for rest in combinations(range(len(free)), left - 1):
                     after = rest[-1] + 1 if rest else 0
-                    yield tuple(chosen) + tuple(free[i] for i in rest), free[after:]
+                    yield tuple(chosen) + tuple(free[i] for i in rest), np.array(free[after:], dtype=np.intp)
                 return
             if left == 1:
                 candidates = allowed
@@ -296,7 +296,7 @@ class SplitConstraints:
                     candidates &= self._splitters[low.bit_length() - 1]
                     unsplit ^= low
                 if candidates:
-                    yield tuple(chosen), _members(candidates)
+                    yield tuple(chosen), np.array(_members(candidates), dtype=np.intp)
                 return
             best, rest = None, unsplit
             for _ in range(_LOOKAHEAD):
@@ -321,7 +321,7 @@ class SplitConstraints:
         yield from grow([], 0, 0)
 
     def _last_two(self, chosen: list[int], unsplit: int, allowed: int, options: list[int],
-                   keep: tuple[int, int] | None) -> Iterator[tuple[tuple[int, ...], list[int]]]:
+                   keep: tuple[int, int] | None) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
         """The branches of a node with two classes left, all at once: what ``grow`` meets by
         taking each option c_i (excluding c_1..c_{i-1}) and then intersecting the splitters of
         the rows c_i leaves unsplit, in the same order. ``keep``: only the options of these
@@ -334,12 +334,9 @@ class SplitConstraints:
         """
         options_array = np.array(options, dtype=np.intp)
         n_words = self._splitter_words.shape[1]
-        # allowed_i = allowed minus c_1..c_i (option i itself, and the earlier branches)
-        taken = np.zeros((len(options), self.n_classes), dtype=bool)
-        taken[np.arange(len(options)), options_array] = True
-        taken = np.logical_or.accumulate(taken, axis=0)
-        candidates = _words(_unbits(allowed, self.n_classes)[None, :] & ~taken)
         alive = np.arange(len(options)) if keep is None else np.arange(keep[0], min(keep[1], len(options)))
+        # candidates start from ``allowed``; c_1..c_i (option i, the earlier branches) go below
+        candidates = np.repeat(_words(_unbits(allowed, self.n_classes)[None, :]), len(options), axis=0)
         unsplit_bool = _unbits(unsplit, self.n_split_rows)
         rows = np.flatnonzero(unsplit_bool)
         start, size = 0, 16
@@ -355,6 +352,7 @@ class SplitConstraints:
         if not len(alive):
             return
         found = _unbits_words_rows(candidates[alive], self.n_classes)                    # (alive, classes)
+        found[:, options_array] &= np.arange(len(options))[None, :] > alive[:, None]  # not c_1..c_i
         if start < len(rows):
             pair_option, pair_class = np.nonzero(found)
             left = _words(unsplit_bool)[None, :] & self._miss_words[options_array[alive]]  # (alive, row words)
@@ -365,8 +363,8 @@ class SplitConstraints:
             found = np.zeros_like(found)
             found[pair_option[ok], pair_class[ok]] = True
         for row, i in enumerate(alive.tolist()):
-            members = np.flatnonzero(found[row]).tolist()
-            if members:
+            members = np.flatnonzero(found[row])
+            if len(members):
                 yield tuple(chosen) + (options[i],), members
 
     def count_ok(self, tuple_: tuple[int, ...]) -> bool:
