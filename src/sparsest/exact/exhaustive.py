@@ -160,20 +160,23 @@ def _projected_distances(M: np.ndarray, t: np.ndarray) -> np.ndarray:
 
     A column whose remainder after orthogonalization is below RANK_RTOL of its norm is dependent.
     """
+    def dots(a, b):
+        return np.einsum("kq,kq->k", a, b)
+
     residual = t.copy()
     basis: list[np.ndarray] = []
-    for j in range(M.shape[2]):
-        v = M[:, :, j].copy()
-        size = np.linalg.norm(v, axis=1)
+    for v in np.ascontiguousarray(M.transpose(2, 0, 1)):          # the columns, each (K, q)
+        size = np.sqrt(dots(v, v))
         for _ in range(2):
             for b in basis:
-                v -= b * np.einsum("kq,kq->k", b, v)[:, None]
-        norm = np.linalg.norm(v, axis=1)
-        independent = (norm > RANK_RTOL * size)[:, None]
-        b = np.divide(v, norm[:, None], out=np.zeros_like(v), where=independent)
+                v -= b * dots(b, v)[:, None]
+        norm = np.sqrt(dots(v, v))
+        independent = norm > RANK_RTOL * size
+        b = v / np.where(independent, norm, 1.0)[:, None]
+        b[~independent] = 0.0
         basis.append(b)
-        residual -= b * np.einsum("kq,kq->k", b, residual)[:, None]
-    return np.linalg.norm(residual, axis=1)
+        residual -= b * dots(b, residual)[:, None]
+    return np.sqrt(dots(residual, residual))
 
 
 def _distances_to_span(H: np.ndarray, y: np.ndarray) -> np.ndarray:
