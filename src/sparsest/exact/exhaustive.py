@@ -33,6 +33,9 @@ infeasible, so the certificate is unchanged (the tests compare against a plain e
     on the last set of each prefix. On 2-D N=20 with 381 sets, size 3 meets 246 tuples instead of
     9.1 million and size 4 3.6 million instead of 860 million. Without the skip term the search
     runs over the classes {A, complement of A}, which split the same groups;
+(f) unique solution (:mod:`sparsest.exact.unique_fit`): when the designs of a support's sets
+    (and the free columns) are linearly independent, the interpolation system has one solution,
+    which fixes the sign of every set used once; the other sign vectors are never handed to an LP;
 (e) class span: every support spelt from the classes c_1..c_j has its designs in the span of the
     free columns, X~ and D_{A_c} X~ (c = c_1..c_j), as D_{complement} X~ = X~ - D_A X~; a class set
     whose span misses y (same threshold and projected test as (b)) is dropped before it is spelt
@@ -70,6 +73,7 @@ from sparsest.exact.problem import check_box, check_objective, check_time_limit
 from sparsest.exact.probe import fit_width
 from sparsest.core.recheck import recheck
 from sparsest.exact.splits import SplitConstraints
+from sparsest.exact.unique_fit import possible_signs
 
 #: Prune a support when dist(y, span) > SPAN_RTOL * max(1, max |y|) (2-norm).
 SPAN_RTOL = 1e-6
@@ -141,7 +145,7 @@ class _Counter:
     """Mutable counters of one level (turned into a :class:`LevelStats`)."""
 
     def __init__(self):
-        self.tuples = self.cover_pruned = self.span_pruned = self.lps = 0
+        self.tuples = self.cover_pruned = self.span_pruned = self.lps = self.unique_decided = 0
         self.probe_seconds = 0.0
 
 
@@ -623,9 +627,16 @@ class _Search:
                 yield survivors
 
     def _try(self, batch: np.ndarray, k: int, deadline: float, stats: _Counter):
-        for patterns in batch.tolist():
-            supports = self._neuron_supports(patterns, k) if self.objective == "neurons" \
-                else self._parameter_supports(patterns, k, deadline, stats)
+        allowed = None
+        if self.objective == "neurons":
+            # (f) where the sets' system has one solution, it fixes the signs of the single sets
+            ds = self.dictionary.dataset
+            decided, allowed = possible_signs(self.dictionary.patterns, ds.X_tilde, self.pruner.free, ds.y,
+                                              batch, ds.interpolation_tol)
+            stats.unique_decided += int(decided.sum())
+        for row, patterns in enumerate(batch.tolist()):
+            supports = self._neuron_supports(patterns, k, None if allowed is None else allowed[row]) \
+                if self.objective == "neurons" else self._parameter_supports(patterns, k, deadline, stats)
             for blocks, mask in supports:
                 found = self._decide(blocks, mask, k, deadline, stats)
                 if found is not None:
@@ -679,12 +690,16 @@ class _Search:
             return SupportFit(True, empty, "optimal")
         return self.dictionary.fit_support(blocks, box=self.box, coordinates=mask)
 
-    def _neuron_supports(self, patterns: list[int], k: int):
-        """Blocks of size k on these sets: k - m of them doubled (both signs), the others signed."""
+    def _neuron_supports(self, patterns: list[int], k: int, allowed: np.ndarray | None = None):
+        """Blocks of size k on these sets: k - m of them doubled (both signs), the others signed.
+        ``allowed`` (m, 2): the signs +1, -1 still possible for each set (None: all; see
+        :func:`sparsest.exact.unique_fit.possible_signs`)."""
         m = len(patterns)
         for doubled in combinations(range(m), k - m):
             single = [i for i in range(m) if i not in doubled]
             for signs in product((1, -1), repeat=len(single)):
+                if allowed is not None and not all(allowed[i, 0 if s > 0 else 1] for i, s in zip(single, signs)):
+                    continue
                 plus = [patterns[i] for i in doubled] + [patterns[i] for i, s in zip(single, signs) if s > 0]
                 minus = [patterns[i] for i in doubled] + [patterns[i] for i, s in zip(single, signs) if s < 0]
                 if not self.pruner.signs_cover(plus, minus):
