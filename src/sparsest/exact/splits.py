@@ -123,6 +123,8 @@ class SplitConstraints:
         self._hits = _bits(by_class.T) if self.n_split_rows else [0] * self.n_classes  # per class: rows
         self._extra_all = (1 << len(extra)) - 1
         self._extra_hits = _bits(extra.T) if len(extra) else [0] * self.n_patterns     # per pattern
+        self._extra_words = _words(extra.T)                                   # (patterns, extra words)
+        self._extra_words_all = _words(np.ones(len(extra), dtype=bool))
 
     def sets(self, m: int, deadline: float) -> Iterator[tuple[int, ...]]:
         """Every increasing m-tuple of distinct pattern indices that splits every row, once each
@@ -181,11 +183,10 @@ class SplitConstraints:
         found = [] if record is None else record
         for batch in self._sieved(m, deadline, branches):
             found.append(batch)
-            start = 0
-            for end in range(1, len(batch) + 1):  # rows with the same prefix, together
-                if end == len(batch) or not np.array_equal(batch[end, :-1], batch[start, :-1]):
-                    yield from self._spell_distinct(tuple(batch[start, :-1].tolist()), batch[start:end, -1].tolist())
-                    start = end
+            # rows with the same prefix, together
+            edges = np.flatnonzero(np.any(batch[1:, :-1] != batch[:-1, :-1], axis=1)) + 1
+            for start, end in zip([0, *edges.tolist()], [*edges.tolist(), len(batch)]):
+                yield from self._spell_distinct(tuple(batch[start, :-1].tolist()), batch[start:end, -1].tolist())
         if branches is None:
             self.kept[m] = np.concatenate(found) if found else np.zeros((0, m), dtype=np.intp)
 
@@ -237,16 +238,15 @@ class SplitConstraints:
     def _spell_distinct(self, prefix: tuple[int, ...], lasts: list[int]) -> Iterator[tuple[tuple[int, ...], list[int]]]:
         """The pattern sets of the class sets prefix + (c,), c in ``lasts``: one pattern per
         class, covering the extra rows."""
-        last_patterns = [p for c in lasts for p in self.members[c]]
+        last_patterns = np.array([p for c in lasts for p in self.members[c]], dtype=np.intp)
+        last_words = self._extra_words[last_patterns]
         for chosen in product(*(self.members[c] for c in prefix)):
             if self._extra_all == 0:
                 yield chosen, last_patterns
                 continue
-            covered = 0
-            for p in chosen:
-                covered |= self._extra_hits[p]
-            fitting = [p for p in last_patterns if covered | self._extra_hits[p] == self._extra_all]
-            if fitting:
+            need = self._extra_words_all & ~np.bitwise_or.reduce(self._extra_words[list(chosen)], axis=0)
+            fitting = last_patterns[np.all(last_words & need == need, axis=1)]
+            if len(fitting):
                 yield chosen, fitting
 
     def _covers(self, chosen: list[int]) -> bool:
