@@ -114,3 +114,20 @@ def test_complement_classes_pair_each_set_with_its_complement():
                 assert np.array_equal(patterns[group[0]], ~patterns[group[1]])
             else:  # the full set: its complement, the empty set, is not a pattern
                 assert patterns[group[0]].all()
+
+
+def test_class_sets_searched_again_when_too_many_to_keep(monkeypatch):
+    data = planted_instance(2, 9, 3, 414)
+    dictionary = BlockDictionary(data)
+    need = np.abs(data.y) > data.interpolation_tol
+
+    def all_sets():
+        constraints = SplitConstraints(dictionary.patterns, data.X_tilde, data.y, SPAN_RTOL * data.y_scale,
+                                       extra=dictionary.patterns[:, need].T)
+        return [list(constraints.sets(m, float("inf"))) for m in range(1, 5)], constraints.kept
+
+    kept_sets, kept = all_sets()
+    monkeypatch.setattr(splits, "KEEP_AT_MOST", 0)
+    again_sets, none_kept = all_sets()
+    assert again_sets == kept_sets and any(len(sets) for sets in kept_sets)
+    assert any(len(rows) for rows in kept.values()) and not any(len(rows) for rows in none_kept.values())

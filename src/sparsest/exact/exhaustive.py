@@ -72,7 +72,7 @@ from sparsest.core.network import Network
 from sparsest.exact.problem import check_box, check_objective, check_time_limit
 from sparsest.exact.probe import fit_width
 from sparsest.core.recheck import recheck
-from sparsest.exact.splits import SplitConstraints
+from sparsest.exact.splits import KEEP_AT_MOST, SplitConstraints
 from sparsest.exact.unique_fit import possible_signs
 
 #: Prune a support when dist(y, span) > SPAN_RTOL * max(1, max |y|) (2-norm).
@@ -617,9 +617,8 @@ class _Search:
             for a, b in zip(edges[:-1], edges[1:]))
         stats.tuples += sum(result[1] for result in results)
         stats.span_pruned += sum(result[2] for result in results)
-        if not any(result[3] for result in results):  # the whole size was searched: keep its class sets
-            kept = [batch for result in results for batch in result[4]]
-            self.splits.kept[m] = np.concatenate(kept) if kept else np.zeros((0, m), dtype=np.intp)
+        if not any(result[3] or result[4] is None for result in results):  # searched in full: keep its class sets
+            self.splits.keep(m, [batch for result in results for batch in result[4]])
         for survivors, _, _, stopped, _ in results:
             if stopped:
                 raise OutOfTime  # this size was not searched in full
@@ -793,7 +792,7 @@ def _branch_survivors(splits: SplitConstraints, pruner: _Pruner, m: int, branche
     """One worker's share of a level: the tuples of the root branches ``branches`` that pass the
     span test (sorted rows, in the search's order), the tuples met, those span-pruned, whether it
     stopped at the deadline (``remaining`` seconds from its start), and the class sets of size m
-    its search kept (see :meth:`SplitConstraints.groups`)."""
+    its search kept (see :meth:`SplitConstraints.groups`; None when more than KEEP_AT_MOST)."""
     deadline = math.inf if remaining is None else time.monotonic() + remaining
     stats = _Counter()
     prefixes: list[tuple[int, ...]] = []
@@ -814,7 +813,8 @@ def _branch_survivors(splits: SplitConstraints, pruner: _Pruner, m: int, branche
     if prefixes and not stopped:
         found.append(pruner.extend_explicit(np.array(prefixes, dtype=np.intp), lasts, stats))
     survivors = np.sort(np.concatenate(found), axis=1) if found else np.zeros((0, m), dtype=np.intp)
-    return survivors, stats.tuples, stats.span_pruned, stopped, record
+    too_many = sum(len(batch) for batch in record) > KEEP_AT_MOST
+    return survivors, stats.tuples, stats.span_pruned, stopped, None if too_many else record
 
 
 def _compositions(total: int, parts: int, most: int) -> Iterator[tuple[int, ...]]:

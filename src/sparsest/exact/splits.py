@@ -38,6 +38,8 @@ _LOOKAHEAD = 8
 #: The last two levels of the search intersect the splitters of this many unsplit rows per option,
 #: then check each (option, candidate) pair against all rows (see SplitConstraints._last_two).
 _SCANNED_ROWS = 336
+#: At most this many class sets of one size are remembered for the larger sizes.
+KEEP_AT_MOST = 1_000_000
 #: Class sets handed to the sieve at once.
 _SIEVE_BATCH = 4096
 #: (option, candidate) pairs checked at once.
@@ -188,15 +190,28 @@ class SplitConstraints:
             for start, end in zip([0, *edges.tolist()], [*edges.tolist(), len(batch)]):
                 yield from self._spell_distinct(tuple(batch[start, :-1].tolist()), batch[start:end, -1].tolist())
         if branches is None:
-            self.kept[m] = np.concatenate(found) if found else np.zeros((0, m), dtype=np.intp)
+            self.keep(m, found)
 
-    def kept_class_sets(self, m: int, deadline: float) -> list[tuple[int, ...]]:
-        """The m-sets of distinct classes that split every row and pass the sieve, in the order of
-        the search (remembered; searched now when not yet known)."""
-        if m not in self.kept:
-            batches = list(self._sieved(m, deadline, None))
+    def keep(self, m: int, batches: list[np.ndarray]) -> None:
+        """Remember the class sets of size m that passed the sieve (all of them, in order), unless
+        there are more than :data:`KEEP_AT_MOST` (they are then searched again when needed)."""
+        if sum(len(batch) for batch in batches) <= KEEP_AT_MOST:
             self.kept[m] = np.concatenate(batches) if batches else np.zeros((0, m), dtype=np.intp)
-        return [tuple(row) for row in self.kept[m].tolist()]
+
+    def kept_class_sets(self, m: int, deadline: float) -> Iterator[tuple[int, ...]]:
+        """The m-sets of distinct classes that split every row and pass the sieve, in the order of
+        the search (remembered, or searched now)."""
+        if m in self.kept:
+            batches = [self.kept[m]]
+        else:
+            batches = []
+            for batch in self._sieved(m, deadline, None):
+                batches.append(batch)
+                yield from (tuple(row) for row in batch.tolist())
+            self.keep(m, batches)
+            return
+        for batch in batches:
+            yield from (tuple(row) for row in batch.tolist())
 
     def _sieved(self, m: int, deadline: float, branches: tuple[int, int] | None) -> Iterator[np.ndarray]:
         """The class sets of :meth:`class_groups` that pass the sieve, in batches of rows."""
