@@ -1,6 +1,7 @@
 """The M-free certificate (docs/math.md §3): the pruned exhaustive search against plain enumerations."""
 
 import itertools
+import time
 from itertools import combinations
 
 import numpy as np
@@ -287,3 +288,14 @@ def test_the_search_over_classes_agrees_with_the_milp(case):
     assert search.status == "optimal" and milp.status == "optimal", case
     assert search.upper_bound == milp.upper_bound, case
     assert recheck(search.network, ds).neurons == search.upper_bound
+
+
+@pytest.mark.parametrize("case", [(3, 15, 4, 8102), (3, 20, 4, 8101)])
+def test_the_split_search_keeps_the_time_limit(case):
+    """3-D levels whose split search meets millions of class sets (N=15: the class span test
+    cannot prune, every set is spelt out; N=20: it can) stop at the limit + 5% + 1 s."""
+    dictionary = BlockDictionary(planted_instance(*case))
+    started = time.monotonic()
+    result = search_exhaustive(dictionary, box=default_box(dictionary.dataset), time_limit=3.0, probe=False)
+    assert time.monotonic() - started <= 3.0 * 1.05 + 1.0
+    assert result.status == "time_limit" and result.lower_bound <= 4

@@ -181,6 +181,7 @@ class SplitConstraints:
         if branches is None or branches[0] == 0:
             for size in range(1, m):
                 for classes in self.kept_class_sets(size, deadline):
+                    _check(deadline)
                     yield from self._spell(classes, m)
         found = [] if record is None else record
         for batch in self._sieved(m, deadline, branches):
@@ -188,6 +189,7 @@ class SplitConstraints:
             # rows with the same prefix, together
             edges = np.flatnonzero(np.any(batch[1:, :-1] != batch[:-1, :-1], axis=1)) + 1
             for start, end in zip([0, *edges.tolist()], [*edges.tolist(), len(batch)]):
+                _check(deadline)  # one node of the search may hand out many groups
                 yield from self._spell_distinct(tuple(batch[start, :-1].tolist()), batch[start:end, -1].tolist())
         if branches is None:
             self.keep(m, found)
@@ -227,6 +229,7 @@ class SplitConstraints:
             return np.column_stack([prefix_array[rows], np.concatenate(lasts).astype(np.intp)])
 
         for prefix, last in self.class_groups(m, deadline, branches):
+            _check(deadline)
             prefixes.append(prefix)
             lasts.append(last)
             pending += len(last)
@@ -324,7 +327,7 @@ class SplitConstraints:
                 rest ^= low
             if left == 2:
                 keep = None if chosen or branches is None else branches
-                yield from self._last_two(chosen, unsplit, allowed, _members(best), keep)
+                yield from self._last_two(chosen, unsplit, allowed, _members(best), keep, deadline)
                 return
             for index, c in enumerate(_members(best)):
                 if not chosen and branches is not None and not branches[0] <= index < branches[1]:
@@ -336,11 +339,12 @@ class SplitConstraints:
         yield from grow([], 0, 0)
 
     def _last_two(self, chosen: list[int], unsplit: int, allowed: int, options: list[int],
-                   keep: tuple[int, int] | None) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
+                   keep: tuple[int, int] | None, deadline: float) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
         """The branches of a node with two classes left, all at once: what ``grow`` meets by
         taking each option c_i (excluding c_1..c_{i-1}) and then intersecting the splitters of
         the rows c_i leaves unsplit, in the same order. ``keep``: only the options of these
-        indices (the root's slice); the others are still excluded from later branches.
+        indices (the root's slice); the others are still excluded from later branches. Raises
+        :class:`OutOfTime` after ``deadline``.
 
         First the tightest :data:`_SCANNED_ROWS` unsplit rows are intersected, in growing chunks,
         with one candidate bitset (uint64 words) per option; an option drops out once its
@@ -356,6 +360,7 @@ class SplitConstraints:
         rows = np.flatnonzero(unsplit_bool)
         start, size = 0, 16
         while start < min(len(rows), _SCANNED_ROWS) and len(alive):
+            _check(deadline)
             chunk = rows[start:start + size]
             # option i leaves row r unsplit: then its last class must split r
             unsplit_by = ~self._splitting[np.ix_(chunk, options_array[alive])].T          # (alive, chunk)
@@ -373,6 +378,7 @@ class SplitConstraints:
             left = _words(unsplit_bool)[None, :] & self._miss_words[options_array[alive]]  # (alive, row words)
             ok = np.ones(len(pair_option), dtype=bool)
             for s in range(0, len(ok), _PAIR_BATCH):
+                _check(deadline)
                 o, c = pair_option[s:s + _PAIR_BATCH], pair_class[s:s + _PAIR_BATCH]
                 ok[s:s + _PAIR_BATCH] = ~(left[o] & self._miss_words[c]).any(axis=1)
             found = np.zeros_like(found)
@@ -404,6 +410,12 @@ def complement_classes(patterns: np.ndarray) -> tuple[list[list[int]], np.ndarra
         members.append([p] if q is None or q == p else [p, q])
         class_of[members[-1]] = len(members) - 1
     return members, class_of
+
+
+def _check(deadline: float) -> None:
+    """Raise :class:`OutOfTime` once ``deadline`` (time.monotonic) has passed."""
+    if time.monotonic() > deadline:
+        raise OutOfTime
 
 
 def _bits(matrix: np.ndarray) -> list[int]:
