@@ -11,6 +11,7 @@ from run to run, and the script never fails on one.
     python -m benchmarks.bench_certify --no-probe           # the exhaustive search without its probe
     python -m benchmarks.bench_certify --sweep              # issue 11: the fresh 12-instance sweep, 60 s each
     python -m benchmarks.bench_certify --sweep --moonshot   # 2-D N=40 w6 and 3-D N=25 w5, 300 s each
+    python -m benchmarks.bench_certify --sweep --seeds 8101,8102,8103   # a development set: other seeds
     python -m benchmarks.bench_certify --peer               # the peer's MILP (HiGHS) against ours, its settings
     python -m benchmarks.bench_certify --paper-d50          # N = 10, d = 50, parameters: shipped + 3 fresh draws
 
@@ -31,8 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 from tabulate import tabulate
 
-from benchmarks.planted import (BENCHMARK_INSTANCES, MOONSHOT_FAMILIES, benchmark_instance,  # noqa: E402
-                                 fresh_instances)
+from benchmarks.planted import (BENCHMARK_INSTANCES, FRESH_FAMILIES, FRESH_SEEDS, MOONSHOT_FAMILIES,  # noqa: E402
+                                 benchmark_instance, fresh_instances)
 
 from sparsest.exact import exhaustive  # noqa: E402
 from sparsest.exact.certify import certify  # noqa: E402
@@ -250,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer", action="store_true", help="the peer's MILP (HiGHS) against ours on its data")
     parser.add_argument("--paper-d50", action="store_true", help="the paper's N = 10, d = 50 setting, parameters")
     parser.add_argument("--time-limit", type=float, default=None, help="per call (sweep: 60 / 300, peer: 120)")
+    parser.add_argument("--seeds", default=None,
+                        help="with --sweep: comma-separated seeds instead of FRESH_SEEDS (a development set)")
+    parser.add_argument("--families", default=None,
+                        help="with --sweep: comma-separated family names (default: all of the sweep's)")
     args = parser.parse_args(argv)
     if args.paper_d50:
         rows = paper_d50_rows()
@@ -258,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.sweep:
         limit = args.time_limit or (300.0 if args.moonshot else 60.0)
-        rows = sweep(fresh_instances(MOONSHOT_FAMILIES) if args.moonshot else fresh_instances(), limit)
+        families = MOONSHOT_FAMILIES if args.moonshot else FRESH_FAMILIES
+        if args.families:
+            families = {name: families[name] for name in args.families.split(",")}
+        seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else FRESH_SEEDS
+        rows = sweep(fresh_instances(families, seeds), limit)
         print(tabulate(rows, headers=["instance", "planted", "status", "lower", "upper", "s", "in limit",
                                       "method"], disable_numparse=True))
         optimal = sum(row[2] == "optimal" for row in rows)

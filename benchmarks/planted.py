@@ -32,10 +32,10 @@ FRESH_SEEDS = (7001, 7002, 7003)
 MOONSHOT_FAMILIES = {"2d-n40-w6": (2, 40, 6), "3d-n25-w5": (3, 25, 5)}
 
 
-def fresh_instances(families: dict = FRESH_FAMILIES) -> list[tuple[str, Dataset]]:
-    """(name-seed, dataset) for every family and every seed of :data:`FRESH_SEEDS`."""
+def fresh_instances(families: dict = FRESH_FAMILIES, seeds: tuple[int, ...] = FRESH_SEEDS) -> list[tuple[str, Dataset]]:
+    """(name-seed, dataset) for every family and every seed (default :data:`FRESH_SEEDS`)."""
     return [(f"{name}-s{seed}", planted_instance(d, n, w, seed))
-            for name, (d, n, w) in families.items() for seed in FRESH_SEEDS]
+            for name, (d, n, w) in families.items() for seed in seeds]
 
 
 def benchmark_instance(name: str) -> Dataset:

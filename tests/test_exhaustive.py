@@ -1,5 +1,7 @@
 """The M-free certificate (docs/math.md §3): the pruned exhaustive search against plain enumerations."""
 
+import itertools
+import time
 from itertools import combinations
 
 import numpy as np
@@ -8,7 +10,8 @@ import pytest
 from sparsest.core.dataset import Dataset
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
-from sparsest.exact.exhaustive import SPAN_RTOL, _Counter, _Pruner, search_exhaustive
+from sparsest.exact.exhaustive import SPAN_RTOL, _Counter, _Pruner, _Search, search_exhaustive
+from sparsest.exact.milp import default_box, solve_milp
 from sparsest.exact.closed_form import min_knots
 from sparsest.core.recheck import recheck
 
@@ -231,3 +234,68 @@ def test_probe_finds_the_same_optimum_and_is_seeded(monkeypatch):
     again = search_exhaustive(BlockDictionary(cases[0]))
     assert again.blocks == probed[0].blocks
     assert np.array_equal(again.network.W, probed[0].network.W)
+
+
+# ---------------------------------------------------------------------- classes {A, complement}
+def _span_residual(ds, columns):
+    H = np.hstack(columns)
+    return float(np.linalg.norm(ds.y - H @ np.linalg.lstsq(H, ds.y, rcond=None)[0])) if H.shape[1] else \
+        float(np.linalg.norm(ds.y))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_class_span_test_never_removes_a_pattern_set_the_direct_span_check_keeps(seed):
+    """Every class set the sieve drops: the span of X~ and its sets' designs misses y, and so does
+    the span of every pattern set spelt from it (one or both patterns of each class)."""
+    rng = np.random.default_rng(600 + seed)
+    ds = planted_instance(2, 11, 3, 600 + seed) if seed % 2 else \
+        Dataset.from_arrays(rng.uniform(-1, 1, (11, 2)), rng.normal(size=11), output_bias=bool(seed % 4))
+    dictionary = BlockDictionary(ds)
+    search = _Search(dictionary, "neurons", False, None, 0)
+    splits, sieve = search.splits, search.splits.sieve
+    assert sieve is not None
+    free = dictionary.affine_design()
+    threshold = SPAN_RTOL * ds.y_scale
+    dropped_any = False
+    for m in (1, 2):  # (3 classes and X~ span 12 dimensions: more than R^11 leaves to prune)
+        every = list(combinations(range(splits.n_classes), m))
+        kept = {tuple(row) for row in sieve(np.array([c[:-1] for c in every], dtype=np.intp).reshape(len(every), m - 1),
+                                            [[c[-1]] for c in every]).tolist()}
+        for classes in every:
+            if classes in kept:
+                continue
+            dropped_any = True
+            reps = [splits.members[c][0] for c in classes]
+            assert _span_residual(ds, [free, ds.X_tilde] + [search.pruner.designs[p] for p in reps]) > threshold
+            for picks in itertools.product(*[[(p,) for p in splits.members[c]] + ([tuple(splits.members[c])]
+                                               if len(splits.members[c]) == 2 else []) for c in classes]):
+                chosen = [p for part in picks for p in part]
+                assert _span_residual(ds, [free] + [search.pruner.designs[p] for p in chosen]) > threshold, \
+                    (seed, classes, chosen)
+    assert dropped_any
+
+
+@pytest.mark.parametrize("case", [(2, 8, 3, 700), (2, 9, 3, 701), (3, 7, 3, 702), (2, 8, 4, 703),
+                                  (3, 8, 3, 704)])
+def test_the_search_over_classes_agrees_with_the_milp(case):
+    """The exhaustive search (classes, vectorized split search, class span test) and the big-M MILP
+    of the same box reach the same optimum on planted instances without the skip term."""
+    ds = planted_instance(*case)
+    dictionary = BlockDictionary(ds)
+    R = default_box(ds)
+    search = search_exhaustive(dictionary, box=R, time_limit=120)
+    milp = solve_milp(dictionary, box=R, time_limit=120)
+    assert search.status == "optimal" and milp.status == "optimal", case
+    assert search.upper_bound == milp.upper_bound, case
+    assert recheck(search.network, ds).neurons == search.upper_bound
+
+
+@pytest.mark.parametrize("case", [(3, 15, 4, 8102), (3, 20, 4, 8101)])
+def test_the_split_search_keeps_the_time_limit(case):
+    """3-D levels whose split search meets millions of class sets (N=15: the class span test
+    cannot prune, every set is spelt out; N=20: it can) stop at the limit + 5% + 1 s."""
+    dictionary = BlockDictionary(planted_instance(*case))
+    started = time.monotonic()
+    result = search_exhaustive(dictionary, box=default_box(dictionary.dataset), time_limit=3.0, probe=False)
+    assert time.monotonic() - started <= 3.0 * 1.05 + 1.0
+    assert result.status == "time_limit" and result.lower_bound <= 4

@@ -28,10 +28,11 @@ def test_slices_of_the_root_branches_partition_the_search():
     dictionary = BlockDictionary(data)
     constraints = SplitConstraints(dictionary.patterns, data.X_tilde, data.y, SPAN_RTOL * data.y_scale)
     for m in (2, 3):
-        whole = list(constraints.groups(m, float("inf")))
+        whole = [(prefix, list(last)) for prefix, last in constraints.groups(m, float("inf"))]
         n = constraints.root_branches(m)
         edges = [0, n // 3, n // 2, n]
-        pieces = [g for a, b in zip(edges, edges[1:]) for g in constraints.groups(m, float("inf"), (a, b))]
+        pieces = [(prefix, list(last)) for a, b in zip(edges, edges[1:])
+                  for prefix, last in constraints.groups(m, float("inf"), (a, b))]
         assert pieces == whole, m
 
 

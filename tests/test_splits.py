@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from sparsest.core.dataset import Dataset
+from sparsest.exact import splits
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.exact.exhaustive import SPAN_RTOL
-from sparsest.exact.splits import SplitConstraints
+from sparsest.exact.splits import SplitConstraints, complement_classes
 from sparsest.generators import planted_instance
 
 
@@ -62,3 +63,71 @@ def test_no_feasible_support_is_ever_removed():
                     blocks = [dictionary.block_of(p, s) for p in sets for s in (1, -1)]
                     if dictionary.fit_support(blocks).feasible:
                         assert constraints.count_ok(sets), (options, trial, sets)
+
+
+def _direct_sets(patterns, X_tilde, y, threshold, extra, m) -> set:
+    """Every m-set of patterns that splits every non-affine group of d+2 points (lstsq residual,
+    no classes) and meets every extra row, by brute force over all m-sets of patterns."""
+    n, width = X_tilde.shape
+    columns = []
+    for group in combinations(range(n), width + 1):
+        A = X_tilde[list(group)]
+        if np.linalg.matrix_rank(A, tol=1e-9 * np.linalg.norm(A, 2)) < width:
+            continue
+        residual = y[list(group)] - A @ np.linalg.lstsq(A, y[list(group)], rcond=None)[0]
+        if np.linalg.norm(residual) > threshold:
+            inside = patterns[:, list(group)].sum(axis=1)
+            columns.append((inside > 0) & (inside < width + 1))
+    rows = np.array(columns + list(extra), dtype=bool).reshape(-1, len(patterns))   # (rows, P)
+    tuples = np.array(list(combinations(range(len(patterns)), m)), dtype=np.intp)
+    hit = rows[:, tuples].any(axis=2).all(axis=0)
+    return {tuple(t) for t in tuples[hit].tolist()}
+
+
+@pytest.mark.parametrize("scanned", [2, 16, 336])
+@pytest.mark.parametrize("case", [(2, 9, 3, 410), (2, 10, 4, 411), (3, 8, 3, 412), (2, 9, 3, 413)])
+def test_the_class_search_with_covering_rows_meets_what_a_direct_check_keeps(case, scanned, monkeypatch):
+    """Classes {A, complement of A}, the vectorized last two levels (scanned rows, then the
+    (option, candidate) pairs) and covering rows: the same sets as brute force, each once."""
+    monkeypatch.setattr(splits, "_SCANNED_ROWS", scanned)
+    data = planted_instance(*case)
+    dictionary = BlockDictionary(data)
+    threshold = SPAN_RTOL * data.y_scale
+    need = np.abs(data.y) > data.interpolation_tol
+    extra = dictionary.patterns[:, need].T if case[3] % 2 == 0 else np.zeros((0, len(dictionary.patterns)), bool)
+    constraints = SplitConstraints(dictionary.patterns, data.X_tilde, data.y, threshold, extra=extra)
+    assert constraints.n_classes < constraints.n_patterns  # no skip term: complements pair up
+    for m in range(1, 4):
+        met = list(constraints.sets(m, float("inf")))
+        assert len(met) == len(set(met)), (case, m)
+        assert set(met) == _direct_sets(dictionary.patterns, data.X_tilde, data.y, threshold, extra, m), (case, m)
+
+
+def test_complement_classes_pair_each_set_with_its_complement():
+    for case in [(2, 8, 3, 420), (3, 7, 2, 421)]:
+        patterns = BlockDictionary(planted_instance(*case)).patterns
+        members, class_of = complement_classes(patterns)
+        assert sorted(p for group in members for p in group) == list(range(len(patterns)))
+        for c, group in enumerate(members):
+            assert all(class_of[p] == c for p in group)
+            if len(group) == 2:
+                assert np.array_equal(patterns[group[0]], ~patterns[group[1]])
+            else:  # the full set: its complement, the empty set, is not a pattern
+                assert patterns[group[0]].all()
+
+
+def test_class_sets_searched_again_when_too_many_to_keep(monkeypatch):
+    data = planted_instance(2, 9, 3, 414)
+    dictionary = BlockDictionary(data)
+    need = np.abs(data.y) > data.interpolation_tol
+
+    def all_sets():
+        constraints = SplitConstraints(dictionary.patterns, data.X_tilde, data.y, SPAN_RTOL * data.y_scale,
+                                       extra=dictionary.patterns[:, need].T)
+        return [list(constraints.sets(m, float("inf"))) for m in range(1, 5)], constraints.kept
+
+    kept_sets, kept = all_sets()
+    monkeypatch.setattr(splits, "KEEP_AT_MOST", 0)
+    again_sets, none_kept = all_sets()
+    assert again_sets == kept_sets and any(len(sets) for sets in kept_sets)
+    assert any(len(rows) for rows in kept.values()) and not any(len(rows) for rows in none_kept.values())

@@ -22,9 +22,9 @@ group, each set met once), which is far fewer than all C(P, m) tuples.
 from __future__ import annotations
 
 import time
-from itertools import combinations
+from itertools import combinations, product
 from math import comb
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -35,6 +35,15 @@ from sparsest.exact.highs import OutOfTime
 MAX_GROUPS = 60_000
 #: The branching row is the tightest of this many unsplit rows (fewest allowed splitters).
 _LOOKAHEAD = 8
+#: The last two levels of the search intersect the splitters of this many unsplit rows per option,
+#: then check each (option, candidate) pair against all rows (see SplitConstraints._last_two).
+_SCANNED_ROWS = 336
+#: At most this many class sets of one size are remembered for the larger sizes.
+KEEP_AT_MOST = 1_000_000
+#: Class sets handed to the sieve at once.
+_SIEVE_BATCH = 4096
+#: (option, candidate) pairs checked at once.
+_PAIR_BATCH = 8192
 #: A group is affine when its smallest singular value is below this fraction of its largest.
 _RANK_RTOL = 1e-9
 
@@ -62,12 +71,25 @@ class SplitConstraints:
 
     ``patterns`` (P, N) booleans; ``X_tilde`` (N, d+1); ``y`` (N,); ``threshold`` the span test's
     distance. ``extra`` (optional, (E, P) booleans): more hitting rows (e.g. covering: some set
-    must contain point i).
+    must contain point i). ``sieve`` (optional): an exact test on class sets, called with
+    (prefixes (K, j-1) of classes, candidates for the last class of each) and returning the class
+    sets (rows of j classes, in the order given) that may hold a feasible pattern set; the others
+    are never spelt out (see :mod:`sparsest.exact.exhaustive`, the class span test).
+
+    Classes. A set A and its complement split the same groups (T meets A without containing it
+    iff T meets the complement without containing it). Without the skip term both are patterns
+    (the complement of a cell's sign vector is the opposite cell's), so the hitting search runs over
+    the classes {A, complement of A} (or {A} alone), each class set once, and every class set is
+    then spelt out into the pattern sets it stands for (one or both patterns of each chosen class),
+    which are checked against the ``extra`` rows. A pattern set splits every group iff its classes
+    do, so the pattern sets met are exactly those of a search over patterns.
     """
 
     def __init__(self, patterns: np.ndarray, X_tilde: np.ndarray, y: np.ndarray, threshold: float,
-                 extra: np.ndarray | None = None):
+                 extra: np.ndarray | None = None, sieve: Callable[[np.ndarray, list[list[int]]], np.ndarray] | None = None):
         self.n_patterns = len(patterns)
+        self.sieve = sieve
+        self.kept: dict[int, np.ndarray] = {}
         n, width = X_tilde.shape
         rows = []
         if n >= width + 1:
@@ -81,21 +103,30 @@ class SplitConstraints:
             for start in range(0, len(groups), 512):
                 counts = inside[:, groups[start:start + 512]].sum(axis=2)            # (P, g)
                 rows.append(((counts > 0) & (counts < width + 1)).T)
-        if extra is not None and len(extra):
-            rows.append(np.asarray(extra, dtype=bool))
         splitters = np.concatenate(rows) if rows else np.zeros((0, self.n_patterns), dtype=bool)
-        # tightest rows (fewest splitters) first: the search branches on them
-        order = np.argsort(splitters.sum(axis=1), kind="stable")
-        splitters = splitters[order]
-        self.n_rows = len(splitters)
-        self._all = (1 << self.n_rows) - 1
-        self._everything = (1 << self.n_patterns) - 1
-
-        def bits(matrix):
-            return [int.from_bytes(np.packbits(row, bitorder="little").tobytes(), "little") for row in matrix]
-
-        self._splitters = bits(splitters)                                  # per row: patterns
-        self._hits = bits(splitters.T) if self.n_rows else [0] * self.n_patterns  # per pattern: rows
+        extra = np.zeros((0, self.n_patterns), dtype=bool) if extra is None else np.asarray(extra, dtype=bool)
+        self.n_rows = len(splitters) + len(extra)
+        # classes: a set and its complement (when both are patterns), numbered by their first pattern
+        self.members, class_of = complement_classes(patterns)
+        self.n_classes = len(self.members)
+        self._class_of = class_of
+        by_class = splitters[:, [members[0] for members in self.members]] if self.n_classes else \
+            np.zeros((len(splitters), 0), dtype=bool)
+        # tightest rows (fewest splitting classes) first: the search branches on them
+        by_class = by_class[np.argsort(by_class.sum(axis=1), kind="stable")]
+        self.n_split_rows = len(by_class)
+        self._all = (1 << self.n_split_rows) - 1
+        self._everything = (1 << self.n_classes) - 1
+        self._splitters = _bits(by_class)                                   # per row: classes
+        # the same rows as arrays, for the vectorized last two levels (see _last_two)
+        self._splitting = by_class                                          # (rows, classes)
+        self._splitter_words = _words(by_class)                             # (rows, class words)
+        self._miss_words = _words(~by_class.T)                              # (classes, row words): unsplit
+        self._hits = _bits(by_class.T) if self.n_split_rows else [0] * self.n_classes  # per class: rows
+        self._extra_all = (1 << len(extra)) - 1
+        self._extra_hits = _bits(extra.T) if len(extra) else [0] * self.n_patterns     # per pattern
+        self._extra_words = _words(extra.T)                                   # (patterns, extra words)
+        self._extra_words_all = _words(np.ones(len(extra), dtype=bool))
 
     def sets(self, m: int, deadline: float) -> Iterator[tuple[int, ...]]:
         """Every increasing m-tuple of distinct pattern indices that splits every row, once each
@@ -111,7 +142,7 @@ class SplitConstraints:
     def root_branches(self, m: int) -> int:
         """How many branches the search of :meth:`groups` starts with (0: it does not branch at
         its root, e.g. m = 1); ``branches=`` slices of range(root_branches) split it for workers."""
-        if m < 2 or m > self.n_patterns or self.n_rows == 0:
+        if m < 2 or m > self.n_classes or self.n_split_rows == 0:
             return 0
         return len(_members(self._root_options()))
 
@@ -127,22 +158,135 @@ class SplitConstraints:
             rest ^= low
         return best
 
-    def groups(self, m: int, deadline: float,
-               branches: tuple[int, int] | None = None) -> Iterator[tuple[tuple[int, ...], list[int]]]:
+    def groups(self, m: int, deadline: float, branches: tuple[int, int] | None = None,
+               record: list | None = None) -> Iterator[tuple[tuple[int, ...], list[int]]]:
         """(prefix of m-1 patterns, candidates for the last): prefix + (c,) for c in the candidates
-        are every m-set of distinct patterns (m >= 1) that splits every row, each met once.
+        are every m-set of distinct patterns (m >= 1) that splits every row and whose classes pass
+        the ``sieve``, each met once.
+
+        First the pattern sets whose classes number fewer than m (some class gives both its
+        patterns), from the class sets of each smaller size that passed the sieve
+        (:meth:`kept_class_sets`); then those of m distinct classes, from the class search of size
+        m. ``branches`` = (start, stop) keeps only those root branches of the latter (see
+        :meth:`root_branches`); the slice starting at 0 also meets the former, so the slices of a
+        partition of range(root_branches) meet, in order, exactly what the whole search meets.
+        The class sets of size m that pass the sieve are appended to ``record`` (batches of rows)
+        and, when the whole search ran to its end, kept for the larger sizes. Raises
+        :class:`OutOfTime` after ``deadline``.
+        """
+        if m > self.n_patterns or m < 1:
+            return
+        if branches is not None and self.root_branches(m) == 0:
+            raise ValueError("this search does not branch at its root: run it whole")
+        if branches is None or branches[0] == 0:
+            for size in range(1, m):
+                for classes in self.kept_class_sets(size, deadline):
+                    _check(deadline)
+                    yield from self._spell(classes, m)
+        found = [] if record is None else record
+        for batch in self._sieved(m, deadline, branches):
+            found.append(batch)
+            # rows with the same prefix, together
+            edges = np.flatnonzero(np.any(batch[1:, :-1] != batch[:-1, :-1], axis=1)) + 1
+            for start, end in zip([0, *edges.tolist()], [*edges.tolist(), len(batch)]):
+                _check(deadline)  # one node of the search may hand out many groups
+                yield from self._spell_distinct(tuple(batch[start, :-1].tolist()), batch[start:end, -1].tolist())
+        if branches is None:
+            self.keep(m, found)
+
+    def keep(self, m: int, batches: list[np.ndarray]) -> None:
+        """Remember the class sets of size m that passed the sieve (all of them, in order), unless
+        there are more than :data:`KEEP_AT_MOST` (they are then searched again when needed)."""
+        if sum(len(batch) for batch in batches) <= KEEP_AT_MOST:
+            self.kept[m] = np.concatenate(batches) if batches else np.zeros((0, m), dtype=np.intp)
+
+    def kept_class_sets(self, m: int, deadline: float) -> Iterator[tuple[int, ...]]:
+        """The m-sets of distinct classes that split every row and pass the sieve, in the order of
+        the search (remembered, or searched now)."""
+        if m in self.kept:
+            batches = [self.kept[m]]
+        else:
+            batches = []
+            for batch in self._sieved(m, deadline, None):
+                batches.append(batch)
+                yield from (tuple(row) for row in batch.tolist())
+            self.keep(m, batches)
+            return
+        for batch in batches:
+            yield from (tuple(row) for row in batch.tolist())
+
+    def _sieved(self, m: int, deadline: float, branches: tuple[int, int] | None) -> Iterator[np.ndarray]:
+        """The class sets of :meth:`class_groups` that pass the sieve, in batches of rows."""
+        prefixes: list[tuple[int, ...]] = []
+        lasts: list[list[int]] = []
+        pending = 0
+
+        def flush():
+            prefix_array = np.array(prefixes, dtype=np.intp).reshape(len(prefixes), m - 1)
+            if self.sieve is not None:
+                return self.sieve(prefix_array, lasts)
+            rows = np.repeat(np.arange(len(prefixes)), [len(last) for last in lasts])
+            return np.column_stack([prefix_array[rows], np.concatenate(lasts).astype(np.intp)])
+
+        for prefix, last in self.class_groups(m, deadline, branches):
+            _check(deadline)
+            prefixes.append(prefix)
+            lasts.append(last)
+            pending += len(last)
+            if pending >= _SIEVE_BATCH:
+                batch, pending = flush(), 0
+                prefixes, lasts = [], []
+                if len(batch):
+                    yield batch
+        if prefixes:
+            batch = flush()
+            if len(batch):
+                yield batch
+
+    def _spell(self, classes: tuple[int, ...], m: int) -> Iterator[tuple[tuple[int, ...], list[int]]]:
+        """The m-sets of distinct patterns whose classes are exactly ``classes`` (fewer than m of
+        them), covering the extra rows, as (prefix, [last]) pairs."""
+        sizes = [len(self.members[c]) for c in classes]
+        for counts in _compositions(m, len(classes), sizes):
+            for choice in product(*(combinations(self.members[c], t) for c, t in zip(classes, counts))):
+                chosen = [p for part in choice for p in part]
+                if self._covers(chosen):
+                    yield tuple(chosen[:-1]), [chosen[-1]]
+
+    def _spell_distinct(self, prefix: tuple[int, ...], lasts: list[int]) -> Iterator[tuple[tuple[int, ...], list[int]]]:
+        """The pattern sets of the class sets prefix + (c,), c in ``lasts``: one pattern per
+        class, covering the extra rows."""
+        last_patterns = np.array([p for c in lasts for p in self.members[c]], dtype=np.intp)
+        last_words = self._extra_words[last_patterns]
+        for chosen in product(*(self.members[c] for c in prefix)):
+            if self._extra_all == 0:
+                yield chosen, last_patterns
+                continue
+            need = self._extra_words_all & ~np.bitwise_or.reduce(self._extra_words[list(chosen)], axis=0)
+            fitting = last_patterns[np.all(last_words & need == need, axis=1)]
+            if len(fitting):
+                yield chosen, fitting
+
+    def _covers(self, chosen: list[int]) -> bool:
+        covered = 0
+        for p in chosen:
+            covered |= self._extra_hits[p]
+        return covered == self._extra_all
+
+    def class_groups(self, m: int, deadline: float,
+                      branches: tuple[int, int] | None) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
+        """(prefix of m-1 classes, candidates for the last, increasing): every m-set of distinct
+        classes that splits every split row, each met once.
 
         Branching: an unsplit row (the one with the fewest allowed splitters among the first
         :data:`_LOOKAHEAD` unsplit rows, tightest first) must be split by one of its allowed
-        splitters p_1, p_2, ...; branch i takes p_i and excludes p_1..p_{i-1}, so the branches
-        partition the sets. With one set left, its candidates are the intersection of the
+        splitters c_1, c_2, ...; branch i takes c_i and excludes c_1..c_{i-1}, so the branches
+        partition the sets. With one class left, its candidates are the intersection of the
         splitters of every unsplit row. Once every row is split, the rest of the tuple is any
-        choice of the patterns not excluded. ``branches`` = (start, stop) keeps only those root
-        branches (see :meth:`root_branches`); the slices of a partition of range(root_branches)
-        meet, in order, exactly what the whole search meets. Raises :class:`OutOfTime` after
-        ``deadline``.
+        choice of the classes not excluded. ``branches`` = (start, stop) keeps only those root
+        branches.
         """
-        if m > self.n_patterns or m < 1:
+        if m > self.n_classes or m < 1:
             return
         clock = [0]
 
@@ -152,8 +296,8 @@ class SplitConstraints:
                 raise OutOfTime
             left = m - len(chosen)
             allowed = self._everything & ~banned
-            for p in chosen:
-                allowed &= ~(1 << p)
+            for c in chosen:
+                allowed &= ~(1 << c)
             unsplit = self._all & ~split
             if left == 0:
                 return
@@ -161,7 +305,7 @@ class SplitConstraints:
                 free = _members(allowed)
                 for rest in combinations(range(len(free)), left - 1):
                     after = rest[-1] + 1 if rest else 0
-                    yield tuple(chosen) + tuple(free[i] for i in rest), free[after:]
+                    yield tuple(chosen) + tuple(free[i] for i in rest), np.array(free[after:], dtype=np.intp)
                 return
             if left == 1:
                 candidates = allowed
@@ -170,7 +314,7 @@ class SplitConstraints:
                     candidates &= self._splitters[low.bit_length() - 1]
                     unsplit ^= low
                 if candidates:
-                    yield tuple(chosen), _members(candidates)
+                    yield tuple(chosen), np.array(_members(candidates), dtype=np.intp)
                 return
             best, rest = None, unsplit
             for _ in range(_LOOKAHEAD):
@@ -181,23 +325,134 @@ class SplitConstraints:
                 if best is None or options.bit_count() < best.bit_count():
                     best = options
                 rest ^= low
-            for index, p in enumerate(_members(best)):
+            if left == 2:
+                keep = None if chosen or branches is None else branches
+                yield from self._last_two(chosen, unsplit, allowed, _members(best), keep, deadline)
+                return
+            for index, c in enumerate(_members(best)):
                 if not chosen and branches is not None and not branches[0] <= index < branches[1]:
-                    banned |= 1 << p  # an earlier branch (another worker's) or a later one
+                    banned |= 1 << c  # an earlier branch (another worker's) or a later one
                     continue
-                yield from grow(chosen + [p], split | self._hits[p], banned)
-                banned |= 1 << p
+                yield from grow(chosen + [c], split | self._hits[c], banned)
+                banned |= 1 << c
 
-        if branches is not None and self.root_branches(m) == 0:
-            raise ValueError("this search does not branch at its root: run it whole")
         yield from grow([], 0, 0)
+
+    def _last_two(self, chosen: list[int], unsplit: int, allowed: int, options: list[int],
+                   keep: tuple[int, int] | None, deadline: float) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
+        """The branches of a node with two classes left, all at once: what ``grow`` meets by
+        taking each option c_i (excluding c_1..c_{i-1}) and then intersecting the splitters of
+        the rows c_i leaves unsplit, in the same order. ``keep``: only the options of these
+        indices (the root's slice); the others are still excluded from later branches. Raises
+        :class:`OutOfTime` after ``deadline``.
+
+        First the tightest :data:`_SCANNED_ROWS` unsplit rows are intersected, in growing chunks,
+        with one candidate bitset (uint64 words) per option; an option drops out once its
+        candidates are empty. Then each remaining (option, candidate) pair is checked against all
+        the rows at once: the candidate's rows must contain those the option leaves unsplit.
+        """
+        options_array = np.array(options, dtype=np.intp)
+        n_words = self._splitter_words.shape[1]
+        alive = np.arange(len(options)) if keep is None else np.arange(keep[0], min(keep[1], len(options)))
+        # candidates start from ``allowed``; c_1..c_i (option i, the earlier branches) go below
+        candidates = np.repeat(_words(_unbits(allowed, self.n_classes)[None, :]), len(options), axis=0)
+        unsplit_bool = _unbits(unsplit, self.n_split_rows)
+        rows = np.flatnonzero(unsplit_bool)
+        start, size = 0, 16
+        while start < min(len(rows), _SCANNED_ROWS) and len(alive):
+            _check(deadline)
+            chunk = rows[start:start + size]
+            # option i leaves row r unsplit: then its last class must split r
+            unsplit_by = ~self._splitting[np.ix_(chunk, options_array[alive])].T          # (alive, chunk)
+            words = np.where(unsplit_by[:, :, None], self._splitter_words[chunk][None, :, :],
+                             np.uint64(0xFFFFFFFFFFFFFFFF))
+            candidates[alive] &= np.bitwise_and.reduce(words, axis=1)
+            alive = alive[candidates[alive].reshape(len(alive), n_words).any(axis=1)]
+            start, size = start + size, 4 * size
+        if not len(alive):
+            return
+        found = _unbits_words_rows(candidates[alive], self.n_classes)                    # (alive, classes)
+        found[:, options_array] &= np.arange(len(options))[None, :] > alive[:, None]  # not c_1..c_i
+        if start < len(rows):
+            pair_option, pair_class = np.nonzero(found)
+            left = _words(unsplit_bool)[None, :] & self._miss_words[options_array[alive]]  # (alive, row words)
+            ok = np.ones(len(pair_option), dtype=bool)
+            for s in range(0, len(ok), _PAIR_BATCH):
+                _check(deadline)
+                o, c = pair_option[s:s + _PAIR_BATCH], pair_class[s:s + _PAIR_BATCH]
+                ok[s:s + _PAIR_BATCH] = ~(left[o] & self._miss_words[c]).any(axis=1)
+            found = np.zeros_like(found)
+            found[pair_option[ok], pair_class[ok]] = True
+        for row, i in enumerate(alive.tolist()):
+            members = np.flatnonzero(found[row])
+            if len(members):
+                yield tuple(chosen) + (options[i],), members
 
     def count_ok(self, tuple_: tuple[int, ...]) -> bool:
         """Whether these patterns split every row (for cross-checks)."""
-        split = 0
+        split = covered = 0
         for p in tuple_:
-            split |= self._hits[p]
-        return split == self._all
+            split |= self._hits[self._class_of[p]]
+            covered |= self._extra_hits[p]
+        return split == self._all and covered == self._extra_all
+
+
+def complement_classes(patterns: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
+    """The classes {A, complement of A} of the patterns (P, N): their members (increasing, the
+    classes ordered by their first member) and the class of each pattern."""
+    index = {row.tobytes(): p for p, row in enumerate(patterns)}
+    class_of = np.full(len(patterns), -1, dtype=np.intp)
+    members: list[list[int]] = []
+    for p, row in enumerate(patterns):
+        if class_of[p] >= 0:
+            continue
+        q = index.get((~row).tobytes())
+        members.append([p] if q is None or q == p else [p, q])
+        class_of[members[-1]] = len(members) - 1
+    return members, class_of
+
+
+def _check(deadline: float) -> None:
+    """Raise :class:`OutOfTime` once ``deadline`` (time.monotonic) has passed."""
+    if time.monotonic() > deadline:
+        raise OutOfTime
+
+
+def _bits(matrix: np.ndarray) -> list[int]:
+    """Each row of a boolean matrix as a Python int (bit j = column j)."""
+    return [int.from_bytes(np.packbits(row, bitorder="little").tobytes(), "little") for row in matrix]
+
+
+def _words(matrix: np.ndarray) -> np.ndarray:
+    """Pack the last axis of a boolean matrix into uint64 words (bit j of word j // 64 = column j)."""
+    packed = np.packbits(matrix, axis=-1, bitorder="little")
+    pad = (-packed.shape[-1]) % 8
+    if pad:
+        packed = np.concatenate([packed, np.zeros(packed.shape[:-1] + (pad,), dtype=np.uint8)], axis=-1)
+    return np.ascontiguousarray(packed).view(np.uint64)
+
+
+def _unbits(mask: int, n: int) -> np.ndarray:
+    """A Python int's low n bits as a boolean array."""
+    raw = np.frombuffer(mask.to_bytes((n + 7) // 8 or 1, "little"), dtype=np.uint8)
+    return np.unpackbits(raw, bitorder="little")[:n].astype(bool)
+
+
+def _unbits_words_rows(words: np.ndarray, n: int) -> np.ndarray:
+    """Rows of uint64 words (from :func:`_words`) back to rows of n booleans."""
+    raw = np.ascontiguousarray(words).view(np.uint8).reshape(len(words), -1)
+    return np.unpackbits(raw, axis=1, bitorder="little")[:, :n].astype(bool)
+
+
+def _compositions(total: int, parts: int, most: list[int]) -> Iterator[tuple[int, ...]]:
+    """Tuples of ``parts`` integers, the i-th in [1, most[i]], summing to ``total``."""
+    if parts == 0:
+        if total == 0:
+            yield ()
+        return
+    for first in range(1, min(most[0], total - (parts - 1)) + 1):
+        for rest in _compositions(total - first, parts - 1, most[1:]):
+            yield (first,) + rest
 
 
 def _members(mask: int) -> list[int]:
