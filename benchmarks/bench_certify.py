@@ -14,6 +14,7 @@ from run to run, and the script never fails on one.
     python -m benchmarks.bench_certify --sweep --seeds 8101,8102,8103   # a development set: other seeds
     python -m benchmarks.bench_certify --peer               # the peer's MILP (HiGHS) against ours, its settings
     python -m benchmarks.bench_certify --paper-d50          # N = 10, d = 50, parameters: shipped + 3 fresh draws
+    python -m benchmarks.bench_certify --parallel           # serial against --jobs 2 on fresh sweep instances
 
 The sweep's instances (benchmarks/planted.py: FRESH_FAMILIES, FRESH_SEEDS) were fixed before any
 measurement and are never tuned on. Every row says whether the call kept its time limit
@@ -238,6 +239,31 @@ def paper_d50_rows(time_limits: tuple[float, ...] = (10.0, 60.0)) -> list[list]:
     return rows
 
 
+#: Fresh sweep instances whose serial proof takes long enough to time a parallel one.
+PARALLEL_INSTANCES = ("2d-n30-w5-s7001", "2d-n30-w5-s7002", "3d-n20-w4-s7001", "3d-n20-w4-s7003")
+
+
+def parallel_rows(time_limit: float = 120.0) -> list[list]:
+    """certify(jobs=1) against certify(jobs=2) on PARALLEL_INSTANCES: seconds, speed-up, same certificate."""
+    wanted = dict(fresh_instances())
+    rows, serial_total, parallel_total = [], 0.0, 0.0
+    for name in PARALLEL_INSTANCES:
+        ds = wanted[name]
+        timed = []
+        for jobs in (1, 2):
+            started = time.monotonic()
+            c = certify(ds, time_limit=time_limit, jobs=jobs)
+            timed.append((time.monotonic() - started, c))
+        (s1, c1), (s2, c2) = timed
+        same = (c1.status, c1.lower_bound, c1.upper_bound) == (c2.status, c2.lower_bound, c2.upper_bound)
+        serial_total, parallel_total = serial_total + s1, parallel_total + s2
+        rows.append([name, f"{c1.status} [{c1.lower_bound}, {c1.upper_bound}]", f"{s1:.1f}", f"{s2:.1f}",
+                     f"{s1 / s2:.2f}x", "yes" if same else "NO"])
+        print(f"{name}: done", file=sys.stderr, flush=True)
+    rows.append(["total", "", f"{serial_total:.1f}", f"{parallel_total:.1f}", f"{serial_total / parallel_total:.2f}x", ""])
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", default=",".join(BENCHMARK_INSTANCES),
@@ -255,7 +281,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --sweep: comma-separated seeds instead of FRESH_SEEDS (a development set)")
     parser.add_argument("--families", default=None,
                         help="with --sweep: comma-separated family names (default: all of the sweep's)")
+    parser.add_argument("--parallel", action="store_true", help="serial against --jobs 2 (120 s limit)")
     args = parser.parse_args(argv)
+    if args.parallel:
+        rows = parallel_rows(args.time_limit or 120.0)
+        print(tabulate(rows, headers=["instance", "certificate (serial)", "serial s", "2 jobs s", "speed-up",
+                                      "same bounds"], disable_numparse=True))
+        return 0
     if args.paper_d50:
         rows = paper_d50_rows()
         print(tabulate(rows, headers=["instance", "neurons (its network's parameters)", "parameters, 10 s",
