@@ -72,7 +72,7 @@ from sparsest.core.network import Network
 from sparsest.exact.problem import check_box, check_objective, check_time_limit
 from sparsest.exact.probe import fit_width
 from sparsest.core.recheck import recheck
-from sparsest.exact.splits import KEEP_AT_MOST, SplitConstraints
+from sparsest.exact.splits import KEEP_AT_MOST, SplitConstraints, pack_words
 from sparsest.exact.unique_fit import possible_signs
 
 #: Prune a support when dist(y, span) > SPAN_RTOL * max(1, max |y|) (2-norm).
@@ -150,15 +150,6 @@ class _Counter:
 
 
 # ---------------------------------------------------------------------- the vectorized pruning
-def _bits(mask: np.ndarray) -> np.ndarray:
-    """Pack the last axis of a boolean array into uint64 words."""
-    packed = np.packbits(mask, axis=-1, bitorder="little")
-    pad = (-packed.shape[-1]) % 8
-    if pad:
-        packed = np.concatenate([packed, np.zeros(packed.shape[:-1] + (pad,), dtype=np.uint8)], axis=-1)
-    return np.ascontiguousarray(packed).view(np.uint64)
-
-
 def _projected_distances(M: np.ndarray, t: np.ndarray) -> np.ndarray:
     """dist(t_k, range(M_k)) for stacks M (K, q, D), t (K, q), by Gram-Schmidt done twice.
 
@@ -206,11 +197,11 @@ class _Pruner:
         self.free = free_columns
         self.designs = self.patterns[:, :, None] * ds.X_tilde[None, :, :]          # (P, N, D)
         self.flat = self.designs.transpose(1, 0, 2).reshape(self.n_points, -1)    # (N, P*D)
-        self.masks = _bits(self.patterns)                                          # (P, words)
+        self.masks = pack_words(self.patterns)                                          # (P, words)
         tol = ds.interpolation_tol
         self.cover = cover
         self.positive, self.negative = self.y > tol, self.y < -tol
-        self.need = _bits(self.positive | self.negative)
+        self.need = pack_words(self.positive | self.negative)
         # The same sets as Python integers (bit i = point i), for the per-support sign test.
         self._members = [int.from_bytes(np.packbits(row, bitorder="little").tobytes(), "little")
                          for row in self.patterns]

@@ -120,13 +120,13 @@ class SplitConstraints:
         self._splitters = _bits(by_class)                                   # per row: classes
         # the same rows as arrays, for the vectorized last two levels (see _last_two)
         self._splitting = by_class                                          # (rows, classes)
-        self._splitter_words = _words(by_class)                             # (rows, class words)
-        self._miss_words = _words(~by_class.T)                              # (classes, row words): unsplit
+        self._splitter_words = pack_words(by_class)                             # (rows, class words)
+        self._miss_words = pack_words(~by_class.T)                              # (classes, row words): unsplit
         self._hits = _bits(by_class.T) if self.n_split_rows else [0] * self.n_classes  # per class: rows
         self._extra_all = (1 << len(extra)) - 1
         self._extra_hits = _bits(extra.T) if len(extra) else [0] * self.n_patterns     # per pattern
-        self._extra_words = _words(extra.T)                                   # (patterns, extra words)
-        self._extra_words_all = _words(np.ones(len(extra), dtype=bool))
+        self._extra_words = pack_words(extra.T)                                   # (patterns, extra words)
+        self._extra_words_all = pack_words(np.ones(len(extra), dtype=bool))
 
     def sets(self, m: int, deadline: float) -> Iterator[tuple[int, ...]]:
         """Every increasing m-tuple of distinct pattern indices that splits every row, once each
@@ -355,7 +355,7 @@ class SplitConstraints:
         n_words = self._splitter_words.shape[1]
         alive = np.arange(len(options)) if keep is None else np.arange(keep[0], min(keep[1], len(options)))
         # candidates start from ``allowed``; c_1..c_i (option i, the earlier branches) go below
-        candidates = np.repeat(_words(_unbits(allowed, self.n_classes)[None, :]), len(options), axis=0)
+        candidates = np.repeat(pack_words(_unbits(allowed, self.n_classes)[None, :]), len(options), axis=0)
         unsplit_bool = _unbits(unsplit, self.n_split_rows)
         rows = np.flatnonzero(unsplit_bool)
         start, size = 0, 16
@@ -375,7 +375,7 @@ class SplitConstraints:
         found[:, options_array] &= np.arange(len(options))[None, :] > alive[:, None]  # not c_1..c_i
         if start < len(rows):
             pair_option, pair_class = np.nonzero(found)
-            left = _words(unsplit_bool)[None, :] & self._miss_words[options_array[alive]]  # (alive, row words)
+            left = pack_words(unsplit_bool)[None, :] & self._miss_words[options_array[alive]]  # (alive, row words)
             ok = np.ones(len(pair_option), dtype=bool)
             for s in range(0, len(ok), _PAIR_BATCH):
                 _check(deadline)
@@ -423,7 +423,7 @@ def _bits(matrix: np.ndarray) -> list[int]:
     return [int.from_bytes(np.packbits(row, bitorder="little").tobytes(), "little") for row in matrix]
 
 
-def _words(matrix: np.ndarray) -> np.ndarray:
+def pack_words(matrix: np.ndarray) -> np.ndarray:
     """Pack the last axis of a boolean matrix into uint64 words (bit j of word j // 64 = column j)."""
     packed = np.packbits(matrix, axis=-1, bitorder="little")
     pad = (-packed.shape[-1]) % 8
