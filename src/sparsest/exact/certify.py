@@ -14,7 +14,8 @@ Methods (``method``):
   a first incumbent inside the box (parameters: the neuron certificate's network pruned coordinate
   by coordinate; else the projection support interpolant, :mod:`sparsest.exact.incumbents`);
   for neurons a first exhaustive pass over the small sizes and seeded network fits from the size
-  it reached; the exhaustive search below the best incumbent (``upper``); then, if it did not
+  it reached; the exhaustive search below the best incumbent (``upper``; for neurons its probe
+  takes turns with the enumeration, see :func:`search_exhaustive`'s ``interleave``); then, if it did not
   finish, the MILP for the rest, given the search's lower bound (a row objective >= lower, so an
   incumbent meeting it ends the MILP) and the best incumbent as its start. Every engine solves
   the same problem (the same box R), so their bounds combine, and the certificate carries the
@@ -313,23 +314,24 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
                                 _exhaustive_assumptions(problem, coordinate_text), n_lps=coordinates.lps,
                                 n_patterns=n_patterns)
 
-    def search(share: float, probe: bool):
+    def search(share: float, probe: bool, lower: int):
         progress.update(stage="exhaustive search")
         result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=problem.box,
                                    time_limit=problem.remaining(share), upper=seen.count, jobs=jobs, probe=probe,
-                                   on_level=lambda lower: progress.update(lower=lower), known_lower=known)
+                                   on_level=lambda lower: progress.update(lower=lower), known_lower=lower,
+                                   interleave=True)
         seen.add(result.network, "exhaustive")
         return result
 
     def proven(result) -> Certificate:
         text = coordinate_text + f"exhaustive: {result.status} after {result.n_lps} LPs (lower bound {result.lower_bound})"
         return _certificate(problem, "exhaustive", "optimal", result.lower_bound, seen.network,
-                            _exhaustive_assumptions(problem, text), n_lps=result.n_lps, n_patterns=n_patterns)
+                            _exhaustive_assumptions(problem, text), n_lps=n_lps, n_patterns=n_patterns)
 
     n_lps = 0 if coordinates is None else coordinates.lps
     if objective == "neurons":
         # the small sizes first (usually seconds), then network fits from the size they reach
-        quick = search(AUTO_QUICK_SHARE, probe=True)
+        quick = search(AUTO_QUICK_SHARE, probe=True, lower=known)
         n_lps += quick.n_lps
         if quick.status == "optimal":
             return proven(quick)
@@ -339,7 +341,9 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
                                     deadline=fit_deadline), "fit")
         if seen.count == quick.lower_bound:
             return proven(quick)
-    main = search(AUTO_EXHAUSTIVE_SHARE, probe=objective != "neurons")  # (the fits have probed)
+        known = quick.lower_bound  # (the main search starts there)
+    # the fits have probed; at the last open size the search probes in turns with the enumeration
+    main = search(AUTO_EXHAUSTIVE_SHARE, probe=objective != "neurons", lower=known)
     n_lps += main.n_lps
     if main.status == "optimal":
         return proven(main)

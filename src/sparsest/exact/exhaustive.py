@@ -87,7 +87,10 @@ _LP_FEASIBILITY_TOL = 1e-10
 PROBE_ABOVE = 1_000_000
 #: The probe: batches of random starts, up to this many in all, each fitted this many steps;
 #: the supports of the best starts of each batch are decided by LP.
-PROBE_BATCH, PROBE_RESTARTS, PROBE_ITERATIONS, PROBE_CANDIDATES = 512, 4096, 60, 8
+PROBE_BATCH, PROBE_RESTARTS, PROBE_ITERATIONS, PROBE_CANDIDATES = 512, 4096, 40, 8
+#: ``interleave``: the share of a size's time its probe batches may take (the rest enumerates; on
+#: the sizes below the optimum, which are infeasible, the probe is lost time).
+INTERLEAVED_PROBE_SHARE = 0.25
 #: ``jobs``: the root branches of a level's split search are cut into this many slices per worker.
 PARALLEL_CHUNKS_PER_JOB = 4
 #: Tuples from the split search handed to the span test at once.
@@ -426,7 +429,7 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
                       box: float | None = None, time_limit: float | None = None,
                       upper: int | None = None, seed: int = 0,
                       on_level: Callable[[int], None] | None = None, jobs: int = 1,
-                      probe: bool = True, known_lower: int = 0) -> ExhaustiveResult:
+                      probe: bool = True, known_lower: int = 0, interleave: bool = False) -> ExhaustiveResult:
     """Prove the sparsest interpolant's size by searching supports of size k = 0, 1, 2, ...
 
     ``objective`` is "neurons" (number of blocks) or "parameters" (nonzero path weights v_k w_kj,
@@ -442,6 +445,11 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     supports, each decided by the LP. A hit ends the search sooner; a miss changes nothing (the
     size is then enumerated in full), so the certificate never depends on the probe.
     ``on_level(lower)`` is called with the proven lower bound after every completed size.
+    ``interleave`` (neurons, with a time limit): at every size k >= 1 the enumeration and probe
+    batches (seeded fits of width k) take turns, a probe batch whenever the probe has had less
+    than INTERLEAVED_PROBE_SHARE of the size's time. A hit ends the search sooner; the enumeration
+    still completes the size if nothing is found, so the bounds are those of the plain search
+    (the network found, when both could find one, can depend on timing).
     ``known_lower``: sizes below it are already ruled out (e.g. by
     :func:`sparsest.exact.coordinates.coordinate_search`): the search starts there.
     ``jobs``: joblib workers for the split search of each size (1: serial; -1: one per core; the
@@ -460,12 +468,15 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     search = _Search(dictionary, objective, count_bias, box, seed)
     search.probe = probe
     search.jobs = int(jobs)
+    search.interleave = interleave and time_limit is not None
     levels: list[LevelStats] = []
     if isinstance(known_lower, bool) or not isinstance(known_lower, (int, np.integer)) or known_lower < 0:
         raise SparsestError(f"known_lower must be a nonnegative integer, got {known_lower!r}")
     lower, found, found_size, timed_out = int(known_lower), None, None, False
     stop = upper if upper is not None else None
     try:
+        if known_lower and (stop is None or known_lower < stop):
+            search.remember_below(int(known_lower), deadline)
         for k in count(int(known_lower)):
             if stop is not None and k >= stop:
                 break
@@ -535,17 +546,43 @@ class _Search:
         self.probe = True
         self.jobs = 1
         self.block_sets: dict[tuple[int, ...], bool] = {}
+        self.probed: dict[int, set[tuple[int, ...]]] = {}
+        self.interleave = False
         self.rng = np.random.default_rng(seed)
         self.n_counted = self.d + (1 if count_bias else 0)
         self.max_size = dictionary.n_blocks * (self.n_counted if objective == "parameters" else 1)
 
+    def smallest_sets(self, k: int) -> int:
+        """The fewest pattern sets a support of size k can use (neurons: a set gives at most 2
+        blocks; parameters: at most 2 (d + count_bias) counted weights)."""
+        return ceil(k / 2) if self.objective == "neurons" else ceil(k / (2 * self.n_counted))
+
+    def remember_below(self, k: int, deadline: float) -> None:
+        """Fill the cache of surviving tuples of m sets, smallest_sets(k) <= m < k, without any LP:
+        a search that starts at size k (``known_lower``) meets the same supports, in the same order,
+        as one that searched the sizes below it."""
+        for m in range(self.smallest_sets(k), k):
+            if m not in self.survivors:
+                self.survivors[m] = [batch.astype(np.int32) for batch in self._tuples(m, deadline, _Counter())
+                                     if len(batch)]
+
     def level(self, k: int, deadline: float, stats: _Counter):
         """Search every support of size k; (blocks, network, found_by) of the first feasible one, or None."""
-        smallest = ceil(k / 2) if self.objective == "neurons" else ceil(k / (2 * self.n_counted))
+        smallest = self.smallest_sets(k)
+        interleaved = self.interleave and self.objective == "neurons" and k > 0
+        started = time.monotonic()
+
+        def turn_of_the_probe():
+            """With ``interleave``: a probe batch whenever the probe has had less than
+            INTERLEAVED_PROBE_SHARE of the time."""
+            if interleaved and stats.probe_seconds <= INTERLEAVED_PROBE_SHARE * (time.monotonic() - started):
+                return self._probe(k, deadline, stats, batches=1)
+            return None
+
         # Tuples met at earlier sizes (cached), then the new tuples of size k, tested as they come.
         for m in range(max(smallest, 0), k):
             for batch in self.survivors.get(m, []):
-                found = self._try(batch, k, deadline, stats)
+                found = self._try(batch, k, deadline, stats) or turn_of_the_probe()
                 if found is not None:
                     return found
         if self.objective == "neurons" and k > 0 and self.probe and comb(self.pruner.n_patterns, k) > PROBE_ABOVE:
@@ -554,15 +591,17 @@ class _Search:
                 return found
         self.survivors[k] = []
         for batch in self._tuples(k, deadline, stats):
-            self.survivors[k].append(batch.astype(np.int32))
-            found = self._try(batch, k, deadline, stats)
+            if len(batch):
+                self.survivors[k].append(batch.astype(np.int32))
+            found = (self._try(batch, k, deadline, stats) if len(batch) else None) or turn_of_the_probe()
             if found is not None:
                 return found
         return None
 
     def _tuples(self, m: int, deadline: float, stats: _Counter) -> Iterator[np.ndarray]:
         """The increasing m-tuples of sets that split every forced group and cover (the hitting
-        search of :mod:`sparsest.exact.splits`), then pass the span test, in batches."""
+        search of :mod:`sparsest.exact.splits`), then pass the span test, in batches (serially, a
+        batch after every split-search chunk, even when nothing in it survived)."""
         if self.jobs != 1 and self.splits.root_branches(m) >= 2:
             yield from self._parallel_tuples(m, deadline, stats)
             return
@@ -590,8 +629,7 @@ class _Search:
             pending += len(last)
             if pending >= _SPLIT_BATCH:
                 survivors, pending = flush(), 0
-                if len(survivors):
-                    yield survivors
+                yield survivors
         if prefixes:
             survivors = flush()
             if len(survivors):
@@ -654,13 +692,14 @@ class _Search:
         self.first_doubt = k if self.first_doubt is None else self.first_doubt
         return None
 
-    def _probe(self, k: int, deadline: float, stats: _Counter):
-        """Try the supports of the best random-start fits of a width-k network (seeded) first."""
+    def _probe(self, k: int, deadline: float, stats: _Counter, batches: int = PROBE_RESTARTS // PROBE_BATCH):
+        """Try the supports of the best random-start fits of a width-k network (seeded; ``batches``
+        batches of PROBE_BATCH starts; a support is decided once per size)."""
         ds = self.dictionary.dataset
         started = time.monotonic()
-        tried: set[tuple[int, ...]] = set()
+        tried = self.probed.setdefault(k, set())
         try:
-            for _ in range(PROBE_RESTARTS // PROBE_BATCH):
+            for _ in range(batches):
                 if time.monotonic() > deadline:
                     raise OutOfTime
                 pre, signs, loss = fit_width(ds.X_tilde, ds.y, self.dictionary.affine_design(), k,

@@ -31,7 +31,7 @@ PROJECTION_SEED = 0
 FIT_SEED = 0
 #: One batch of network fits: random starts, each fitted this many steps; the supports of the best
 #: starts are decided by LP.
-FIT_RESTARTS, FIT_ITERATIONS, FIT_CANDIDATES = 512, 60, 16
+FIT_RESTARTS, FIT_ITERATIONS, FIT_CANDIDATES = 512, 40, 16
 
 
 def projection_interpolant(dataset: Dataset, seed: int = PROJECTION_SEED) -> Network | None:

@@ -13,15 +13,39 @@ import time
 import numpy as np
 
 
+#: Smoothing of the fits: 1 - PLAIN_SHARE of the starts fit tau softplus(z / tau) in place of relu(z),
+#: tau shrinking geometrically from tau_0 (log-uniform in SMOOTHING_RANGE times max(1, max|y|),
+#: one per start) by SMOOTHING_END over all but the last HARD_TAIL steps, which fit the ReLU itself.
+#: On planted 2-D/3-D data this raises the share of starts that reach an interpolating support
+#: (up to 4x on the development instances), as a smooth start lets a neuron's hyperplane cross
+#: data points that would stop a ReLU fit.
+SMOOTHING_RANGE, SMOOTHING_END, PLAIN_SHARE, HARD_TAIL = (0.03, 1.0), 1e-4, 0.25, 10
+
+
+def _activation(pre: np.ndarray, tau: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(tau softplus(pre / tau), its derivative) per start (tau (R,); tau = 0: relu and its 0/1
+    derivative); tau None: relu for every start."""
+    if tau is None:
+        return np.maximum(pre, 0.0), (pre > 0).astype(np.float64)
+    t = np.where(tau > 0, tau, 1.0)[:, None, None]
+    z = pre / t
+    value, slope = t * np.logaddexp(0.0, z), 0.5 * (1.0 + np.tanh(z / 2))
+    plain = tau == 0
+    value[plain], slope[plain] = np.maximum(pre[plain], 0.0), pre[plain] > 0
+    return value, slope
+
+
 def fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int, restarts: int,
               iterations: int, rng: np.random.Generator,
               deadline: float = math.inf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Levenberg-Marquardt fits of sum_j v_j relu(u_j . x~) [+ affine] to y from random starts.
 
     v_j = +-1 at random (the scale lives in u_j); each start puts hyperplane j through a random
-    data point. Returns the pre-activations (R, N, width), the signs (R, width) and the squared
-    residuals (R,) of every start, after ``iterations`` steps or at ``deadline`` (time.monotonic()),
-    whichever comes first. Only used to order the search: its answers are re-decided by LP.
+    data point. Most starts begin on a smoothed ReLU and end on the ReLU (see SMOOTHING_RANGE).
+    Returns the pre-activations (R, N, width), the signs (R, width) and the squared ReLU
+    residuals (R,) of every start, after ``iterations`` steps or at ``deadline``
+    (time.monotonic()), whichever comes first. Only used to order the search: its answers are
+    re-decided by LP.
     """
     n, size = X_tilde.shape
     f = affine.shape[1]
@@ -29,22 +53,29 @@ def fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int
     directions /= np.linalg.norm(directions, axis=2, keepdims=True)
     through = X_tilde[rng.integers(0, n, size=(restarts, width)), :-1]
     bias = -np.einsum("rkd,rkd->rk", directions, through) + 0.1 * rng.normal(size=(restarts, width))
-    theta = np.concatenate([directions, bias[..., None]], axis=2) * max(1.0, float(np.abs(y).max()))
+    scale = max(1.0, float(np.abs(y).max()))
+    theta = np.concatenate([directions, bias[..., None]], axis=2) * scale
     signs = rng.choice([-1.0, 1.0], size=(restarts, width))
+    low, high = SMOOTHING_RANGE
+    tau_0 = scale * np.exp(rng.uniform(np.log(low), np.log(high), size=restarts))
+    tau_0[rng.random(restarts) < PLAIN_SHARE] = 0.0
+    smooth_steps = max(iterations - HARD_TAIL, 0)
     phi = np.zeros((restarts, f))
     n_par = width * size + f
 
-    def residuals(theta, phi):
+    def residuals(theta, phi, tau):
         pre = np.einsum("nd,rkd->rnk", X_tilde, theta)
-        return pre, (np.maximum(pre, 0.0) * signs[:, None, :]).sum(axis=2) + phi @ affine.T - y
+        value, slope = _activation(pre, tau)
+        return slope, (value * signs[:, None, :]).sum(axis=2) + phi @ affine.T - y
 
-    pre, res = residuals(theta, phi)
-    loss = (res ** 2).sum(axis=1)
     damping = np.full(restarts, 1e-2)
-    for _ in range(iterations):
+    for step_index in range(iterations):
         if time.monotonic() > deadline:
             break
-        active = (pre > 0) * signs[:, None, :]
+        tau = tau_0 * SMOOTHING_END ** (step_index / max(smooth_steps - 1, 1)) if step_index < smooth_steps else None
+        slope, res = residuals(theta, phi, tau)
+        loss = (res ** 2).sum(axis=1)
+        active = slope * signs[:, None, :]
         J = (active[:, :, :, None] * X_tilde[None, :, None, :]).reshape(restarts, n, width * size)
         J = np.concatenate([J, np.broadcast_to(affine, (restarts, n, f))], axis=2)
         normal = np.einsum("rni,rnj->rij", J, J)
@@ -53,10 +84,9 @@ def fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int
         step = np.linalg.solve(normal, -np.einsum("rni,rn->ri", J, res)[..., None])[..., 0]
         new_theta = theta + step[:, :width * size].reshape(theta.shape)
         new_phi = phi + step[:, width * size:]
-        new_pre, new_res = residuals(new_theta, new_phi)
-        new_loss = (new_res ** 2).sum(axis=1)
-        better = new_loss < loss
-        theta[better], phi[better], pre[better] = new_theta[better], new_phi[better], new_pre[better]
-        res[better], loss[better] = new_res[better], new_loss[better]
+        better = (residuals(new_theta, new_phi, tau)[1] ** 2).sum(axis=1) < loss
+        theta[better], phi[better] = new_theta[better], new_phi[better]
         damping = np.clip(np.where(better, damping / 3, damping * 4), 1e-9, 1e9)
-    return pre, signs, loss
+    pre = np.einsum("nd,rkd->rnk", X_tilde, theta)
+    res = (np.maximum(pre, 0.0) * signs[:, None, :]).sum(axis=2) + phi @ affine.T - y
+    return pre, signs, (res ** 2).sum(axis=1)
