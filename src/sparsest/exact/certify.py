@@ -336,7 +336,7 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
         progress.update(stage="network fits")
         fit_deadline = min(deadline, time.monotonic() + (problem.remaining(AUTO_FIT_SHARE) or math.inf))
         seen.add(fitted_interpolant(dictionary, quick.lower_bound, seen.count, box=problem.box,
-                                    deadline=fit_deadline), "fit")
+                                    deadline=fit_deadline, jobs=jobs), "fit")
         if seen.count == quick.lower_bound:
             return proven(quick)
     main = search(AUTO_EXHAUSTIVE_SHARE, probe=objective != "neurons")  # (the fits have probed)

@@ -73,6 +73,7 @@ from sparsest.core.network import Network
 from sparsest.exact.problem import check_box, check_objective, check_time_limit
 from sparsest.exact.probe import fit_width
 from sparsest.core.recheck import recheck
+from sparsest.exact.shipping import Shipment
 from sparsest.exact.splits import KEEP_AT_MOST, SplitConstraints, pack_words
 from sparsest.exact.unique_fit import possible_signs
 
@@ -656,17 +657,20 @@ class _Search:
             return None
         remaining = None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
         halt: list[bool] = []
+        shipment = None
         if len(chunks) == 1:
-            results = iter([_level_chunk(copy.copy(self), k, chunks[0], remaining)])  # here, on a copy
+            results = iter([_level_chunk(self, k, chunks[0], remaining)])  # here (on a copy)
         else:
             from joblib import Parallel, delayed
+
+            shipment = Shipment(self)  # the search's state, once per worker process
 
             def tasks():
                 # handed out one per free worker; none after a result decided the level (``halt``)
                 for chunk in chunks:
                     if halt:
                         return
-                    yield delayed(_level_chunk)(self, k, chunk, remaining)
+                    yield delayed(_shipped_chunk)(shipment, k, chunk, remaining)
 
             # (closing joblib's generator early would kill the loky workers: the chunks already
             # handed out are waited for instead, at most one per worker)
@@ -691,6 +695,8 @@ class _Search:
             halt.append(True)
             for _ in results:
                 pass
+            if shipment is not None:
+                shipment.close()
 
     def _tuples(self, m: int, deadline: float, stats: _Counter, branches: tuple[int, int] | None = None,
                 record: list | None = None) -> Iterator[np.ndarray]:
@@ -773,7 +779,7 @@ class _Search:
                 if time.monotonic() > deadline:
                     raise OutOfTime
                 pre, signs, loss = fit_width(ds.X_tilde, ds.y, self.dictionary.affine_design(), k,
-                                              PROBE_BATCH, PROBE_ITERATIONS, self.rng, deadline)
+                                              PROBE_BATCH, PROBE_ITERATIONS, self.rng, deadline, jobs=self.jobs)
                 for start in np.argsort(loss, kind="stable")[:PROBE_CANDIDATES]:
                     blocks = self.dictionary.blocks_of(pre[start], signs[start])
                     if len(blocks) != k or tuple(blocks) in tried:
@@ -904,13 +910,22 @@ class _ChunkResult:
     block_sets: dict                    # the block sets it decided with every coordinate free (parameters)
 
 
-def _level_chunk(search: "_Search", k: int, chunk: tuple, remaining: float | None) -> _ChunkResult:
-    """One chunk of :meth:`_Search.level` of size k, in order, on a copy of the search: ``chunk`` is
-    ("rows", cached tuples of a smaller size) or ("branches", (start, stop)), root branches of the
-    split search for the new tuples of size k. Stops at the chunk's first feasible support, or
-    ``remaining`` seconds (read on this worker's clock) after its start."""
+def _shipped_chunk(shipment: Shipment, k: int, chunk: tuple, remaining: float | None) -> _ChunkResult:
+    """:func:`_level_chunk` on the search of a :class:`~sparsest.exact.shipping.Shipment`."""
+    return _level_chunk(shipment.get(), k, chunk, remaining)
+
+
+def _level_chunk(base: "_Search", k: int, chunk: tuple, remaining: float | None) -> _ChunkResult:
+    """One chunk of :meth:`_Search.level` of size k, in order, on a copy of the search ``base``
+    (which is left as it was, so one copy can serve many chunks): ``chunk`` is ("rows", cached
+    tuples of a smaller size) or ("branches", (start, stop)), root branches of the split search for
+    the new tuples of size k. Stops at the chunk's first feasible support, or ``remaining`` seconds
+    (read on this worker's clock) after its start."""
     deadline = math.inf if remaining is None else time.monotonic() + remaining
+    search = copy.copy(base)
     search.jobs, search.first_doubt = 1, None
+    search.block_sets = dict(base.block_sets)
+    search.lp = copy.copy(base.lp)  # its own HiGHS object (threads must not share one)
     known = set(search.block_sets)
     stats, survivors, record = _Counter(), [], []
     found, stopped = None, False
