@@ -467,9 +467,11 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     ``on_level(lower)`` is called with the proven lower bound after every completed size.
     ``known_lower``: sizes below it are already ruled out (e.g. by
     :func:`sparsest.exact.coordinates.coordinate_search`): the search starts there.
-    ``jobs``: joblib workers for the split search of each size (1: serial; -1: one per core; the
-    active joblib backend decides where they run, e.g. ``joblib.parallel_backend("dask")``). The
-    supports are met in the same order as serially, so the certificate is the same.
+    ``jobs``: joblib workers for each size's work and the probe's fits (1: serial; -1: one per
+    core; the active joblib backend decides where they run, e.g. ``joblib.parallel_backend("dask")``).
+    The supports are met in the same order as serially (see :meth:`_Search.level`), so the result
+    is the same: status, bounds, support, network and LP counts (for parameters the memo of block
+    sets is per chunk, so a few more LPs may be counted).
     """
     if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs == 0 or jobs < -1:
         raise SparsestError(f"jobs must be a positive integer or -1 (one per core), got {jobs!r}")
@@ -655,11 +657,10 @@ class _Search:
         a chunk read stopped at the deadline."""
         if not chunks:
             return None
-        remaining = None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
         halt: list[bool] = []
         shipment = None
         if len(chunks) == 1:
-            results = iter([_level_chunk(self, k, chunks[0], remaining)])  # here (on a copy)
+            results = iter([_level_chunk(self, k, chunks[0], _remaining(deadline))])  # here (on a copy)
         else:
             from joblib import Parallel, delayed
 
@@ -670,7 +671,8 @@ class _Search:
                 for chunk in chunks:
                     if halt:
                         return
-                    yield delayed(_shipped_chunk)(shipment, k, chunk, remaining)
+                    # the time left when it is handed out (joblib does so lazily)
+                    yield delayed(_shipped_chunk)(shipment, k, chunk, _remaining(deadline))
 
             # (closing joblib's generator early would kill the loky workers: the chunks already
             # handed out are waited for instead, at most one per worker)
@@ -908,6 +910,11 @@ class _ChunkResult:
     first_doubt: int | None             # k if an LP before that support was undecided
     stopped: bool                       # it reached the deadline first
     block_sets: dict                    # the block sets it decided with every coordinate free (parameters)
+
+
+def _remaining(deadline: float) -> float | None:
+    """Seconds left until ``deadline`` (None: no deadline), for a worker to read on its own clock."""
+    return None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
 
 
 def _shipped_chunk(shipment: Shipment, k: int, chunk: tuple, remaining: float | None) -> _ChunkResult:

@@ -39,9 +39,11 @@ def fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int
     else:
         from joblib import Parallel, delayed
 
-        remaining = None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
+        def remaining():  # read when joblib hands the chunk out, which it does lazily
+            return None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
+
         fitted = Parallel(n_jobs=jobs)(delayed(_fit_chunk)(X_tilde, y, affine, theta[part], signs[part], iterations,
-                                                           remaining) for part in pieces)
+                                                           remaining()) for part in pieces)
     if not fitted:
         return np.zeros((0, len(y), width)), signs, np.zeros(0)
     return (np.concatenate([pre for pre, _ in fitted]), signs,
