@@ -153,8 +153,9 @@ def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons
     never needed by the 1-D closed form). ``time_limit`` (seconds, None: none) covers the whole
     call; the activation-set enumeration, which cannot be interrupted, counts against it. ``solver``: the MILP backend ("highs" or
     "cbc"). ``start``: a feasible network for the MILP. ``max_patterns``: refuse data whose
-    activation-set bound exceeds it. ``jobs``: joblib workers for the exhaustive search (1: serial,
-    -1: one per core; same certificate, see :func:`sparsest.exact.exhaustive.search_exhaustive`).
+    activation-set bound exceeds it. ``jobs``: joblib workers for the exhaustive search and the
+    network fits (1: serial, -1: one per core; same certificate, see
+    :func:`sparsest.exact.exhaustive.search_exhaustive`).
     Bad input raises :class:`SparsestError`.
     """
     _check_options(dataset, method, solver, start, max_patterns)
@@ -303,7 +304,7 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
     n_patterns = len(dictionary.patterns)
     seen = _Incumbents(problem, progress)
     progress.update(stage="first incumbent")
-    seen.add(_first_incumbent(problem, dictionary), "incumbent")
+    seen.add(_first_incumbent(problem, dictionary, jobs), "incumbent")
     coordinates = _coordinate_levels(problem, dictionary, seen.count, progress)
     known, coordinate_text = 0, ""
     if coordinates is not None:
@@ -338,7 +339,7 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
         progress.update(stage="network fits")
         fit_deadline = min(deadline, time.monotonic() + (problem.remaining(AUTO_FIT_SHARE) or math.inf))
         seen.add(fitted_interpolant(dictionary, quick.lower_bound, seen.count, box=problem.box,
-                                    deadline=fit_deadline), "fit")
+                                    deadline=fit_deadline, jobs=jobs), "fit")
         if seen.count == quick.lower_bound:
             return proven(quick)
         known = quick.lower_bound  # (the main search starts there)
@@ -387,18 +388,18 @@ def _coordinate_text(result) -> str:
             f"{result.span_pruned} by the span test, {result.lps} LPs; stopped: {result.stopped}); ")
 
 
-def _first_incumbent(problem: Problem, dictionary) -> Network | None:
+def _first_incumbent(problem: Problem, dictionary, jobs: int = 1) -> Network | None:
     """An interpolant inside the box before any search (docs/math.md §3), None when none fits.
 
     Parameters: the neuron certificate's network (a short exhaustive neuron search), pruned
-    coordinate by coordinate with the support LP. Otherwise, or when that search finds nothing in
+    coordinate by coordinate with the support LP (that search on ``jobs`` workers). Otherwise, or when that search finds nothing in
     its share: the projection support interpolant (pruned block by block, then by coordinates).
     """
     objective, count_bias, box, deadline = problem.objective, problem.count_bias, problem.box, problem.deadline
     network = None
     if objective == "parameters":
         neurons = search_exhaustive(dictionary, objective="neurons", box=box,
-                                    time_limit=problem.remaining(NEURON_SEED_SHARE))
+                                    time_limit=problem.remaining(NEURON_SEED_SHARE), jobs=jobs)
         network = neurons.network
     if network is None:
         network = projection_support_interpolant(dictionary, box=box, deadline=deadline)

@@ -54,6 +54,7 @@ shrinks W), so pruning on it is safe; survivors are tested again on the full spa
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
@@ -72,6 +73,7 @@ from sparsest.core.network import Network
 from sparsest.exact.problem import check_box, check_objective, check_time_limit
 from sparsest.exact.probe import fit_width
 from sparsest.core.recheck import recheck
+from sparsest.exact.shipping import Shipment
 from sparsest.exact.splits import KEEP_AT_MOST, SplitConstraints, pack_words
 from sparsest.exact.unique_fit import possible_signs
 
@@ -91,8 +93,11 @@ PROBE_BATCH, PROBE_RESTARTS, PROBE_ITERATIONS, PROBE_CANDIDATES = 512, 4096, 40,
 #: ``interleave``: the share of a size's time its probe batches may take (the rest enumerates; on
 #: the sizes below the optimum, which are infeasible, the probe is lost time).
 INTERLEAVED_PROBE_SHARE = 0.25
-#: ``jobs``: the root branches of a level's split search are cut into this many slices per worker.
+#: ``jobs``: a level's work (its cached tuples, the root branches of its split search) is cut into
+#: this many ordered chunks per worker ...
 PARALLEL_CHUNKS_PER_JOB = 4
+#: ... of at least this many cached tuples each.
+PARALLEL_MIN_ROWS = 256
 #: Tuples from the split search handed to the span test at once.
 _SPLIT_BATCH = 4096
 #: Upper limit on floats held by one vectorized batch of the span test.
@@ -150,6 +155,11 @@ class _Counter:
     def __init__(self):
         self.tuples = self.cover_pruned = self.span_pruned = self.lps = self.unique_decided = 0
         self.probe_seconds = 0.0
+
+    def add(self, other: "_Counter") -> None:
+        """Add another level's (a worker's chunk's) counts to these."""
+        for name, value in vars(other).items():
+            setattr(self, name, getattr(self, name) + value)
 
 
 # ---------------------------------------------------------------------- the vectorized pruning
@@ -353,6 +363,9 @@ class _FeasibilityLP:
     Only an explicit infeasible status (:func:`sparsest.exact.highs.verdict`) rules a support out.
     Any other non-optimal status is retried once with :meth:`BlockDictionary.fit_support` (a fresh
     HiGHS object and another objective); if that does not decide either, the support is "undecided".
+
+    The HiGHS object is made on the first solve and is not pickled (it cannot be): a copy sent to
+    a joblib worker makes its own there.
     """
 
     def __init__(self, dictionary: BlockDictionary, box: float | None):
@@ -360,13 +373,23 @@ class _FeasibilityLP:
         self.dictionary, self.box = dictionary, box
         self.n, self.width = ds.n_points, ds.dim + 1
         self.y = ds.y
-        self.solver = quiet_highs(primal_feasibility_tolerance=_LP_FEASIBILITY_TOL)
+        self._solver = None
         self.affine = dictionary.affine_design()
         # Column j of a block: interpolation rows i in A (value s x~_ij), cone rows (sigma_i x~_ij).
         self._cone_rows = np.arange(self.n)
         self._members = [np.flatnonzero(mask) for mask in dictionary.patterns]
         self._sigma = np.where(dictionary.patterns, 1.0, -1.0)
         self._X_tilde = ds.X_tilde
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_solver": None}
+
+    @property
+    def solver(self) -> highspy.Highs:
+        """The reused HiGHS object (made here on first use, at the support LPs' tolerance)."""
+        if self._solver is None:
+            self._solver = quiet_highs(primal_feasibility_tolerance=_LP_FEASIBILITY_TOL)
+        return self._solver
 
     def feasible(self, blocks: list[int], mask: np.ndarray | None) -> str:
         """Whether some u_b in C_{A_b} (in the box, on the masked coordinates) interpolates:
@@ -452,9 +475,11 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     (the network found, when both could find one, can depend on timing).
     ``known_lower``: sizes below it are already ruled out (e.g. by
     :func:`sparsest.exact.coordinates.coordinate_search`): the search starts there.
-    ``jobs``: joblib workers for the split search of each size (1: serial; -1: one per core; the
-    active joblib backend decides where they run, e.g. ``joblib.parallel_backend("dask")``). The
-    supports are met in the same order as serially, so the certificate is the same.
+    ``jobs``: joblib workers for each size's work and the probe's fits (1: serial; -1: one per
+    core; the active joblib backend decides where they run, e.g. ``joblib.parallel_backend("dask")``).
+    The supports are met in the same order as serially (see :meth:`_Search.level`), so the result
+    is the same: status, bounds, support, network and LP counts (for parameters the memo of block
+    sets is per chunk, so a few more LPs may be counted).
     """
     if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs == 0 or jobs < -1:
         raise SparsestError(f"jobs must be a positive integer or -1 (one per core), got {jobs!r}")
@@ -552,6 +577,10 @@ class _Search:
         self.n_counted = self.d + (1 if count_bias else 0)
         self.max_size = dictionary.n_blocks * (self.n_counted if objective == "parameters" else 1)
 
+    def __getstate__(self) -> dict:
+        # the cached survivors can be large; a worker is handed only the rows of its chunk
+        return {**self.__dict__, "survivors": {}}
+
     def smallest_sets(self, k: int) -> int:
         """The fewest pattern sets a support of size k can use (neurons: a set gives at most 2
         blocks; parameters: at most 2 (d + count_bias) counted weights)."""
@@ -567,44 +596,158 @@ class _Search:
                                      if len(batch)]
 
     def level(self, k: int, deadline: float, stats: _Counter):
-        """Search every support of size k; (blocks, network, found_by) of the first feasible one, or None."""
+        """Search every support of size k; (blocks, network, found_by) of the first feasible one, or None.
+
+        In order: the tuples of sets met at earlier sizes (cached), the probe, then the new tuples
+        of size k; with ``interleave``, probe batches in turns (:meth:`_probe_turn`). With ``jobs``
+        != 1 the same supports are met in the same order by :meth:`_parallel_level` (which does
+        not interleave), so the support returned is the same."""
         smallest = self.smallest_sets(k)
-        interleaved = self.interleave and self.objective == "neurons" and k > 0
+        if self.jobs != 1:
+            return self._parallel_level(k, smallest, deadline, stats)
         started = time.monotonic()
-
-        def turn_of_the_probe():
-            """With ``interleave``: a probe batch whenever the probe has had less than
-            INTERLEAVED_PROBE_SHARE of the time."""
-            if interleaved and stats.probe_seconds <= INTERLEAVED_PROBE_SHARE * (time.monotonic() - started):
-                return self._probe(k, deadline, stats, batches=1)
-            return None
-
         # Tuples met at earlier sizes (cached), then the new tuples of size k, tested as they come.
-        for m in range(max(smallest, 0), k):
+        for m in range(smallest, k):
             for batch in self.survivors.get(m, []):
-                found = self._try(batch, k, deadline, stats) or turn_of_the_probe()
+                found = self._try(batch, k, deadline, stats) or self._probe_turn(k, started, deadline, stats)
                 if found is not None:
                     return found
-        if self.objective == "neurons" and k > 0 and self.probe and comb(self.pruner.n_patterns, k) > PROBE_ABOVE:
+        if self._probes(k):
             found = self._probe(k, deadline, stats)
             if found is not None:
                 return found
+        return self._new_tuples(k, deadline, stats, started)
+
+    def _probe_turn(self, k: int, started: float, deadline: float, stats: _Counter):
+        """With ``interleave`` (neurons, k >= 1): a probe batch when the probe has had less than
+        INTERLEAVED_PROBE_SHARE of the time since size k was ``started``; its find, or None."""
+        if self.interleave and self.objective == "neurons" and k > 0 and \
+                stats.probe_seconds <= INTERLEAVED_PROBE_SHARE * (time.monotonic() - started):
+            return self._probe(k, deadline, stats, batches=1)
+        return None
+
+    def _probes(self, k: int) -> bool:
+        """Whether size k is probed before it is enumerated (see :func:`search_exhaustive`)."""
+        return self.objective == "neurons" and k > 0 and self.probe and comb(self.pruner.n_patterns, k) > PROBE_ABOVE
+
+    def _new_tuples(self, k: int, deadline: float, stats: _Counter, started: float | None = None):
+        """The new tuples of size k, in this process: cached for the larger sizes and tried as they
+        come (with probe turns from ``started``, see :meth:`_probe_turn`); the first feasible
+        support's (blocks, network, found_by), or None."""
+        started = time.monotonic() if started is None else started
         self.survivors[k] = []
         for batch in self._tuples(k, deadline, stats):
             if len(batch):
                 self.survivors[k].append(batch.astype(np.int32))
-            found = (self._try(batch, k, deadline, stats) if len(batch) else None) or turn_of_the_probe()
+            found = (self._try(batch, k, deadline, stats) if len(batch) else None) or \
+                self._probe_turn(k, started, deadline, stats)
             if found is not None:
                 return found
         return None
 
-    def _tuples(self, m: int, deadline: float, stats: _Counter) -> Iterator[np.ndarray]:
+    def _parallel_level(self, k: int, smallest: int, deadline: float, stats: _Counter):
+        """:meth:`level` on joblib workers (``self.jobs``; the active joblib backend decides where).
+
+        Each phase is cut into ordered chunks, and every worker runs the whole pipeline on its
+        chunk (:func:`_level_chunk`: split search, span test, sign test, one LP per support):
+        first the cached tuples of sizes smallest..k-1 in row slices, then (in this process) the
+        probe, then the new tuples of size k in slices of the split search's root branches. The
+        chunks' results are read in their order and the first feasible support is taken, all
+        earlier chunks having finished without one, so the support (and the network fitted on it)
+        is the serial one, whatever the workers' timing. A chunk stopped by the deadline before
+        any earlier chunk found a support raises :class:`OutOfTime`, as the serial search does.
+        Counts are summed over the chunks read (up to the one that found a support)."""
+        cached = [("rows", rows) for m in range(smallest, k) for rows in self._row_slices(m)]
+        found = self._run_chunks(k, cached, deadline, stats)
+        if found is not None:
+            return found
+        if self._probes(k):
+            found = self._probe(k, deadline, stats)
+            if found is not None:
+                return found
+        n = self.splits.root_branches(k)
+        if n < 2:  # the split search does not branch at its root: searched here
+            return self._new_tuples(k, deadline, stats)
+        edges = np.unique(np.linspace(0, n, min(n, PARALLEL_CHUNKS_PER_JOB * self._workers()) + 1).astype(int))
+        slices = [("branches", (int(a), int(b))) for a, b in zip(edges[:-1], edges[1:])]
+        self.survivors[k], records = [], []
+        found = self._run_chunks(k, slices, deadline, stats, self.survivors[k], records)
+        if found is None and all(record is not None for record in records):
+            self.splits.keep(k, [batch for record in records for batch in record])  # searched in full
+        return found
+
+    def _workers(self) -> int:
+        return self.jobs if self.jobs > 0 else max(1, os.cpu_count() or 1)
+
+    def _row_slices(self, m: int) -> list[np.ndarray]:
+        """The cached tuples of size m in consecutive row slices (in order), at most
+        PARALLEL_CHUNKS_PER_JOB per worker and none under PARALLEL_MIN_ROWS rows."""
+        batches = self.survivors.get(m, [])
+        if not batches:
+            return []
+        rows = np.concatenate(batches)
+        pieces = max(1, min(PARALLEL_CHUNKS_PER_JOB * self._workers(), len(rows) // PARALLEL_MIN_ROWS))
+        return [part for part in np.array_split(rows, pieces) if len(part)]
+
+    def _run_chunks(self, k: int, chunks: list, deadline: float, stats: _Counter,
+                    survivors: list | None = None, records: list | None = None):
+        """Run :func:`_level_chunk` on each chunk (on the workers when there are two or more) and
+        read the results in order: the first feasible support's (blocks, network, found_by), or
+        None. Adds the chunks' counts to ``stats``, their new tuples to ``survivors`` and their
+        class sets to ``records`` (None for a chunk with too many); raises :class:`OutOfTime` when
+        a chunk read stopped at the deadline."""
+        if not chunks:
+            return None
+        halt: list[bool] = []
+        shipment = None
+        if len(chunks) == 1:
+            results = iter([_level_chunk(self, k, chunks[0], _remaining(deadline))])  # here (on a copy)
+        else:
+            from joblib import Parallel, delayed
+
+            shipment = Shipment(self)  # the search's state, once per worker process
+
+            def tasks():
+                # handed out one per free worker; none after a result decided the level (``halt``)
+                for chunk in chunks:
+                    if halt:
+                        return
+                    # the time left when it is handed out (joblib does so lazily)
+                    yield delayed(_shipped_chunk)(shipment, k, chunk, _remaining(deadline))
+
+            # (closing joblib's generator early would kill the loky workers: the chunks already
+            # handed out are waited for instead, at most one per worker)
+            results = Parallel(n_jobs=self.jobs, return_as="generator", pre_dispatch="n_jobs",
+                               batch_size=1)(tasks())
+        try:
+            for result in results:
+                stats.add(result.stats)
+                self.block_sets.update(result.block_sets)
+                if result.first_doubt is not None and self.first_doubt is None:
+                    self.first_doubt = result.first_doubt
+                if result.stopped:
+                    raise OutOfTime
+                if result.found is not None:
+                    return result.found
+                if survivors is not None:
+                    survivors.extend(result.survivors)
+                if records is not None:
+                    records.append(result.record)
+            return None
+        finally:
+            halt.append(True)
+            for _ in results:
+                pass
+            if shipment is not None:
+                shipment.close()
+
+    def _tuples(self, m: int, deadline: float, stats: _Counter, branches: tuple[int, int] | None = None,
+                record: list | None = None) -> Iterator[np.ndarray]:
         """The increasing m-tuples of sets that split every forced group and cover (the hitting
-        search of :mod:`sparsest.exact.splits`), then pass the span test, in batches (serially, a
-        batch after every split-search chunk, even when nothing in it survived)."""
-        if self.jobs != 1 and self.splits.root_branches(m) >= 2:
-            yield from self._parallel_tuples(m, deadline, stats)
-            return
+        search of :mod:`sparsest.exact.splits`), then pass the span test, in batches (a batch after
+        every split-search chunk, even when nothing in it survived).
+        ``branches``: only these root branches of the split search (whose class sets are then
+        appended to ``record``, see :meth:`SplitConstraints.groups`)."""
         if m == 0:
             survivors = self.pruner._test(np.zeros((1 if self.splits.n_rows == 0 else 0, 0), dtype=np.intp), stats)
             stats.tuples += 1
@@ -623,7 +766,7 @@ class _Search:
             lasts.clear()
             return np.sort(survivors, axis=1)
 
-        for prefix, last in self.splits.groups(m, deadline):
+        for prefix, last in self.splits.groups(m, deadline, branches, record=record):
             prefixes.append(prefix)
             lasts.append(last)
             pending += len(last)
@@ -632,29 +775,6 @@ class _Search:
                 yield survivors
         if prefixes:
             survivors = flush()
-            if len(survivors):
-                yield survivors
-
-    def _parallel_tuples(self, m: int, deadline: float, stats: _Counter) -> Iterator[np.ndarray]:
-        """The tuples of :meth:`_tuples`, in the same order, from slices of the root branches of
-        the split search run by joblib workers (``self.jobs``; the active joblib backend, e.g.
-        dask's, decides where)."""
-        from joblib import Parallel, delayed
-
-        n = self.splits.root_branches(m)
-        workers = self.jobs if self.jobs > 0 else max(1, os.cpu_count() or 1)
-        edges = np.unique(np.linspace(0, n, min(n, PARALLEL_CHUNKS_PER_JOB * workers) + 1).astype(int))
-        remaining = None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
-        results = Parallel(n_jobs=self.jobs)(
-            delayed(_branch_survivors)(self.splits, self.pruner, m, (int(a), int(b)), remaining)
-            for a, b in zip(edges[:-1], edges[1:]))
-        stats.tuples += sum(result[1] for result in results)
-        stats.span_pruned += sum(result[2] for result in results)
-        if not any(result[3] or result[4] is None for result in results):  # searched in full: keep its class sets
-            self.splits.keep(m, [batch for result in results for batch in result[4]])
-        for survivors, _, _, stopped, _ in results:
-            if stopped:
-                raise OutOfTime  # this size was not searched in full
             if len(survivors):
                 yield survivors
 
@@ -703,7 +823,7 @@ class _Search:
                 if time.monotonic() > deadline:
                     raise OutOfTime
                 pre, signs, loss = fit_width(ds.X_tilde, ds.y, self.dictionary.affine_design(), k,
-                                              PROBE_BATCH, PROBE_ITERATIONS, self.rng, deadline)
+                                              PROBE_BATCH, PROBE_ITERATIONS, self.rng, deadline, jobs=self.jobs)
                 for start in np.argsort(loss, kind="stable")[:PROBE_CANDIDATES]:
                     blocks = self.dictionary.blocks_of(pre[start], signs[start])
                     if len(blocks) != k or tuple(blocks) in tried:
@@ -821,34 +941,61 @@ class _ClassSieve:
         return self.class_of[kept]
 
 
-def _branch_survivors(splits: SplitConstraints, pruner: _Pruner, m: int, branches: tuple[int, int],
-                      remaining: float | None) -> tuple[np.ndarray, int, int, bool, list]:
-    """One worker's share of a level: the tuples of the root branches ``branches`` that pass the
-    span test (sorted rows, in the search's order), the tuples met, those span-pruned, whether it
-    stopped at the deadline (``remaining`` seconds from its start), and the class sets of size m
-    its search kept (see :meth:`SplitConstraints.groups`; None when more than KEEP_AT_MOST)."""
+@dataclass
+class _ChunkResult:
+    """What a worker hands back for one chunk of a level (see :func:`_level_chunk`)."""
+
+    found: tuple | None                 # (blocks, network, found_by) of the chunk's first feasible support
+    stats: _Counter                     # the chunk's counts (up to that support)
+    survivors: list[np.ndarray]         # its new tuples that passed the span test (int32 batches, in order)
+    record: list[np.ndarray] | None     # its class sets of size k (None: more than KEEP_AT_MOST)
+    first_doubt: int | None             # k if an LP before that support was undecided
+    stopped: bool                       # it reached the deadline first
+    block_sets: dict                    # the block sets it decided with every coordinate free (parameters)
+
+
+def _remaining(deadline: float) -> float | None:
+    """Seconds left until ``deadline`` (None: no deadline), for a worker to read on its own clock."""
+    return None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
+
+
+def _shipped_chunk(shipment: Shipment, k: int, chunk: tuple, remaining: float | None) -> _ChunkResult:
+    """:func:`_level_chunk` on the search of a :class:`~sparsest.exact.shipping.Shipment`."""
+    return _level_chunk(shipment.get(), k, chunk, remaining)
+
+
+def _level_chunk(base: "_Search", k: int, chunk: tuple, remaining: float | None) -> _ChunkResult:
+    """One chunk of :meth:`_Search.level` of size k, in order, on a copy of the search ``base``
+    (which is left as it was, so one copy can serve many chunks): ``chunk`` is ("rows", cached
+    tuples of a smaller size) or ("branches", (start, stop)), root branches of the split search for
+    the new tuples of size k. Stops at the chunk's first feasible support, or ``remaining`` seconds
+    (read on this worker's clock) after its start."""
     deadline = math.inf if remaining is None else time.monotonic() + remaining
-    stats = _Counter()
-    prefixes: list[tuple[int, ...]] = []
-    lasts: list[list[int]] = []
-    found: list[np.ndarray] = []
-    record: list[np.ndarray] = []
-    stopped = False
+    search = copy.copy(base)
+    search.jobs, search.first_doubt = 1, None
+    search.block_sets = dict(base.block_sets)
+    search.lp = copy.copy(base.lp)  # its own HiGHS object (threads must not share one)
+    known = set(search.block_sets)
+    stats, survivors, record = _Counter(), [], []
+    found, stopped = None, False
+    kind, part = chunk
     try:
-        for prefix, last in splits.groups(m, deadline, branches, record=record):
-            prefixes.append(prefix)
-            lasts.append(last)
-            stats.tuples += len(last)
-            if sum(map(len, lasts)) >= _SPLIT_BATCH:
-                found.append(pruner.extend_explicit(np.array(prefixes, dtype=np.intp), lasts, stats))
-                prefixes, lasts = [], []
+        if kind == "rows":
+            for start in range(0, len(part), _SPLIT_BATCH):
+                found = search._try(part[start:start + _SPLIT_BATCH], k, deadline, stats)
+                if found is not None:
+                    break
+        else:
+            for batch in search._tuples(k, deadline, stats, part, record):
+                survivors.append(batch.astype(np.int32))
+                found = search._try(batch, k, deadline, stats)
+                if found is not None:
+                    break
     except OutOfTime:
         stopped = True
-    if prefixes and not stopped:
-        found.append(pruner.extend_explicit(np.array(prefixes, dtype=np.intp), lasts, stats))
-    survivors = np.sort(np.concatenate(found), axis=1) if found else np.zeros((0, m), dtype=np.intp)
     too_many = sum(len(batch) for batch in record) > KEEP_AT_MOST
-    return survivors, stats.tuples, stats.span_pruned, stopped, None if too_many else record
+    new = {key: value for key, value in search.block_sets.items() if key not in known}
+    return _ChunkResult(found, stats, survivors, None if too_many else record, search.first_doubt, stopped, new)
 
 
 def _compositions(total: int, parts: int, most: int) -> Iterator[tuple[int, ...]]:

@@ -80,7 +80,8 @@ def projection_support_interpolant(dictionary: BlockDictionary, *, box: float | 
 
 
 def fitted_interpolant(dictionary: BlockDictionary, first_width: int, below: int | None, *,
-                       box: float | None = None, deadline: float = math.inf, seed: int = FIT_SEED) -> Network | None:
+                       box: float | None = None, deadline: float = math.inf, seed: int = FIT_SEED,
+                       jobs: int = 1) -> Network | None:
     """The sparsest interpolant met by seeded network fits of widths first_width <= k < ``below``
     until ``deadline`` (None when none is met).
 
@@ -88,9 +89,10 @@ def fitted_interpolant(dictionary: BlockDictionary, first_width: int, below: int
     Levenberg-Marquardt fits (:func:`sparsest.exact.probe.fit_width`) per width; the blocks of the
     best :data:`FIT_CANDIDATES` fits are decided by the support LP (inside the box) and the network
     re-checked and pruned block by block. A hit at width k ends the pass and the next passes stay
-    below its count, so the widths just below the best keep getting new starts; after a hit the
-    fits go on for as long again as it took (+1 s) at most. An upper bound only: the proof is the
-    search's.
+    below its count, so the widths just below the best keep getting new starts; after a hit in
+    batch h the fits go on to batch 2 h + 2 at most (counted in batches, not seconds, so that the
+    answer depends on the deadline only, not on how fast the fits ran). An upper bound only: the
+    proof is the search's.
     """
     data = dictionary.dataset
     rng = np.random.default_rng(seed)
@@ -98,24 +100,26 @@ def fitted_interpolant(dictionary: BlockDictionary, first_width: int, below: int
     first = max(int(first_width), 1)
     best, top = None, below
     tried: set[tuple[int, ...]] = set()
-    started = time.monotonic()
-    while time.monotonic() < deadline and (top is None or first < top):
+    batches, last = 0, math.inf
+    while time.monotonic() < deadline and (top is None or first < top) and batches < last:
         width = first
-        while (top is None or width < top) and time.monotonic() < deadline:
-            found = _fitted_at(dictionary, width, rng, affine, tried, box, deadline)
+        while (top is None or width < top) and time.monotonic() < deadline and batches < last:
+            found = _fitted_at(dictionary, width, rng, affine, tried, box, deadline, jobs)
+            batches += 1
             if found is not None:
                 best, top = found, _count(data, found, "neurons", False)
-                # patience: after a hit, look below it for as long again as the hit took
-                deadline = min(deadline, 2 * time.monotonic() - started + 1.0)
+                # patience: after a hit, look below it for about as long again as the hit took
+                last = min(last, 2 * batches + 2)
                 break
             width += 1
     return best
 
 
-def _fitted_at(dictionary, width, rng, affine, tried, box, deadline) -> Network | None:
+def _fitted_at(dictionary, width, rng, affine, tried, box, deadline, jobs=1) -> Network | None:
     """One batch of fits of a width-``width`` network; the first re-checked interpolant, pruned."""
     data = dictionary.dataset
-    pre, signs, loss = fit_width(data.X_tilde, data.y, affine, width, FIT_RESTARTS, FIT_ITERATIONS, rng, deadline)
+    pre, signs, loss = fit_width(data.X_tilde, data.y, affine, width, FIT_RESTARTS, FIT_ITERATIONS, rng, deadline,
+                                  jobs=jobs)
     for r in np.argsort(loss, kind="stable")[:FIT_CANDIDATES]:
         blocks = tuple(dictionary.blocks_of(pre[r], signs[r]))
         if blocks in tried or time.monotonic() > deadline:

@@ -35,9 +35,15 @@ def _activation(pre: np.ndarray, tau: np.ndarray | None) -> tuple[np.ndarray, np
     return value, slope
 
 
+#: The starts of one call are fitted in consecutive chunks of this many (in this process or, with
+#: ``jobs``, on joblib workers). Every start is fitted on its own, and the chunks are the same for
+#: every ``jobs``, so the fits do not depend on where they ran.
+FIT_CHUNK = 128
+
+
 def fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int, restarts: int,
               iterations: int, rng: np.random.Generator,
-              deadline: float = math.inf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              deadline: float = math.inf, jobs: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Levenberg-Marquardt fits of sum_j v_j relu(u_j . x~) [+ affine] to y from random starts.
 
     v_j = +-1 at random (the scale lives in u_j); each start puts hyperplane j through a random
@@ -45,10 +51,34 @@ def fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int
     Returns the pre-activations (R, N, width), the signs (R, width) and the squared ReLU
     residuals (R,) of every start, after ``iterations`` steps or at ``deadline``
     (time.monotonic()), whichever comes first. Only used to order the search: its answers are
-    re-decided by LP.
+    re-decided by LP. The starts are drawn here from ``rng``; ``jobs`` != 1 fits their chunks
+    (:data:`FIT_CHUNK`) on joblib workers, with the same results as ``jobs=1`` (up to the
+    deadline, which each worker reads on its own clock).
     """
+    theta, signs, tau_0 = _draw_starts(X_tilde, y, width, restarts, rng)
+    pieces = [slice(start, start + FIT_CHUNK) for start in range(0, restarts, FIT_CHUNK)]
+    if jobs == 1 or len(pieces) < 2:
+        fitted = [_fit_starts(X_tilde, y, affine, theta[part], signs[part], tau_0[part], iterations, deadline)
+                  for part in pieces]
+    else:
+        from joblib import Parallel, delayed
+
+        def remaining():  # read when joblib hands the chunk out, which it does lazily
+            return None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
+
+        fitted = Parallel(n_jobs=jobs)(delayed(_fit_chunk)(X_tilde, y, affine, theta[part], signs[part], tau_0[part],
+                                                           iterations, remaining()) for part in pieces)
+    if not fitted:
+        return np.zeros((0, len(y), width)), signs, np.zeros(0)
+    return (np.concatenate([pre for pre, _ in fitted]), signs,
+            np.concatenate([loss for _, loss in fitted]))
+
+
+def _draw_starts(X_tilde: np.ndarray, y: np.ndarray, width: int, restarts: int,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The random starts of :func:`fit_width`: theta (R, width, d+1), signs (R, width) and the
+    first smoothing tau_0 (R,; 0 for the plain starts)."""
     n, size = X_tilde.shape
-    f = affine.shape[1]
     directions = rng.normal(size=(restarts, width, size - 1))
     directions /= np.linalg.norm(directions, axis=2, keepdims=True)
     through = X_tilde[rng.integers(0, n, size=(restarts, width)), :-1]
@@ -59,6 +89,23 @@ def fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int
     low, high = SMOOTHING_RANGE
     tau_0 = scale * np.exp(rng.uniform(np.log(low), np.log(high), size=restarts))
     tau_0[rng.random(restarts) < PLAIN_SHARE] = 0.0
+    return theta, signs, tau_0
+
+
+def _fit_chunk(X_tilde, y, affine, theta, signs, tau_0, iterations, remaining: float | None):
+    """:func:`_fit_starts` on a worker, until ``remaining`` seconds after its start (None: no limit)."""
+    deadline = math.inf if remaining is None else time.monotonic() + remaining
+    return _fit_starts(X_tilde, y, affine, theta, signs, tau_0, iterations, deadline)
+
+
+def _fit_starts(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, theta: np.ndarray, signs: np.ndarray,
+                tau_0: np.ndarray, iterations: int, deadline: float) -> tuple[np.ndarray, np.ndarray]:
+    """Levenberg-Marquardt steps from the starts (theta, signs, smoothing tau_0), each start on its
+    own (its own damping): the pre-activations (R, N, width) and squared ReLU residuals (R,) at the end."""
+    theta = theta.copy()
+    n, size = X_tilde.shape
+    restarts, width = signs.shape
+    f = affine.shape[1]
     smooth_steps = max(iterations - HARD_TAIL, 0)
     phi = np.zeros((restarts, f))
     n_par = width * size + f
@@ -89,4 +136,4 @@ def fit_width(X_tilde: np.ndarray, y: np.ndarray, affine: np.ndarray, width: int
         damping = np.clip(np.where(better, damping / 3, damping * 4), 1e-9, 1e9)
     pre = np.einsum("nd,rkd->rnk", X_tilde, theta)
     res = (np.maximum(pre, 0.0) * signs[:, None, :]).sum(axis=2) + phi @ affine.T - y
-    return pre, signs, (res ** 2).sum(axis=1)
+    return pre, (res ** 2).sum(axis=1)
