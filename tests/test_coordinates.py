@@ -57,6 +57,18 @@ def test_coordinate_search_agrees_with_the_exhaustive_parameter_search(dim):
     assert compared >= 4
 
 
+def test_sizes_with_more_coordinates_per_neuron_than_d_are_skipped_not_stacked():
+    """In 2-D a size-5 support can only split as neurons of at most 2 coordinates; the partitions
+    with a part of 3 or more have no neurons and used to raise from np.stack (a traceback from
+    certify on this planted instance)."""
+    data = planted_instance(2, 12, 3, 621)
+    found = coordinate_search(BlockDictionary(data), box=None, upper=None, deadline=time.monotonic() + 60,
+                              max_supports=10**7)
+    assert found.stopped == "feasible"
+    check = recheck(found.network, data)
+    assert check.interpolates and check.parameters <= found.lower_bound
+
+
 @pytest.mark.slow
 def test_paper_setting_parameter_lower_bound_is_above_two():
     """N = 10, d = 50 (the paper's multivariate setting): no interpolant with 2 path weights."""

@@ -169,6 +169,8 @@ class _Levels:
         undecided = False
         for parts in _partitions(k):
             neurons = {size: self._neurons(size) for size in set(parts)}
+            if not all(neurons.values()):
+                continue  # no neuron uses that many coordinates: no support of this shape
             columns = {size: np.stack([self._columns(S, A) for S, A in neurons[size]]) for size in set(parts)}
             for prefix in self._prefixes(parts[:-1], neurons):
                 if time.monotonic() > deadline:
