@@ -612,10 +612,9 @@ class _Search:
                 found = self._try(batch, k, deadline, stats) or self._probe_turn(k, started, deadline, stats)
                 if found is not None:
                     return found
-        if self._probes(k):
-            found = self._probe(k, deadline, stats)
-            if found is not None:
-                return found
+        found = self._probe_first(k, deadline, stats)
+        if found is not None:
+            return found
         return self._new_tuples(k, deadline, stats, started)
 
     def _probe_turn(self, k: int, started: float, deadline: float, stats: _Counter):
@@ -626,9 +625,12 @@ class _Search:
             return self._probe(k, deadline, stats, batches=1)
         return None
 
-    def _probes(self, k: int) -> bool:
-        """Whether size k is probed before it is enumerated (see :func:`search_exhaustive`)."""
-        return self.objective == "neurons" and k > 0 and self.probe and comb(self.pruner.n_patterns, k) > PROBE_ABOVE
+    def _probe_first(self, k: int, deadline: float, stats: _Counter):
+        """The probe's find at size k when that size is probed before it is enumerated (see
+        :func:`search_exhaustive`: neurons, ``probe``, over PROBE_ABOVE tuples); else None."""
+        if self.objective == "neurons" and k > 0 and self.probe and comb(self.pruner.n_patterns, k) > PROBE_ABOVE:
+            return self._probe(k, deadline, stats)
+        return None
 
     def _new_tuples(self, k: int, deadline: float, stats: _Counter, started: float | None = None):
         """The new tuples of size k, in this process: cached for the larger sizes and tried as they
@@ -661,10 +663,9 @@ class _Search:
         found = self._run_chunks(k, cached, deadline, stats)
         if found is not None:
             return found
-        if self._probes(k):
-            found = self._probe(k, deadline, stats)
-            if found is not None:
-                return found
+        found = self._probe_first(k, deadline, stats)
+        if found is not None:
+            return found
         n = self.splits.root_branches(k)
         if n < 2:  # the split search does not branch at its root: searched here
             return self._new_tuples(k, deadline, stats)
@@ -886,6 +887,8 @@ class _Search:
                 options = [[J for J in combinations(counted, size) if J != (d,) or full]
                            for size, full in zip(sizes, everything)]
                 for choice in product(*options):
+                    if time.monotonic() > deadline:
+                        raise OutOfTime  # d = 50 meets 10^5 masks per set of blocks, most span-pruned
                     mask = np.zeros((len(signed), width), dtype=bool)
                     for row, chosen in enumerate(choice):
                         mask[row, list(chosen)] = True
