@@ -333,6 +333,32 @@ def test_interleaved_probes_never_change_the_bounds():
     assert found_by == {"probe", "enumeration"}
 
 
+def test_the_split_search_pulses_while_its_sieve_keeps_nothing():
+    """groups(pulse=True) meets what groups() meets, plus a None after every sieve batch that kept
+    nothing (on 2-D N=20 w5 s13 every class set of size 4 is sieved out: only pulses)."""
+    for case, m, pulses in (((2, 12, 4, 3), 3, False), ((2, 20, 5, 13), 4, True)):
+        dictionary = BlockDictionary(planted_instance(*case))
+        plain = [(p, list(last)) for p, last in _Search(dictionary, "neurons", False, None, 0).splits.groups(m, np.inf)]
+        pulsed = list(_Search(dictionary, "neurons", False, None, 0).splits.groups(m, np.inf, pulse=True))
+        assert [(p, list(last)) for p, last in (g for g in pulsed if g is not None)] == plain, case
+        assert (None in pulsed) == pulses, case
+
+
+def test_the_probe_takes_turns_while_the_split_search_meets_nothing(monkeypatch):
+    """The interleaved probe used to get a turn only when the split search handed out tuples; at a
+    size where its sieve empties every batch it never ran (a 2-D N=30 size of 90 s with no probe)."""
+    from sparsest.exact import exhaustive
+
+    monkeypatch.setattr(exhaustive, "PROBE_BATCH_GUESS", 0.0)  # a turn at the first chance
+    dictionary = BlockDictionary(planted_instance(2, 20, 5, 13))
+    result = search_exhaustive(dictionary, time_limit=120, known_lower=4, interleave=True)
+    level = result.levels[0]
+    assert level.size == 4 and level.tuples == 0 and level.probe_seconds > 0
+    plain = search_exhaustive(dictionary, time_limit=120, known_lower=4)
+    assert (result.status, result.lower_bound, result.upper_bound) == (plain.status, plain.lower_bound,
+                                                                       plain.upper_bound)
+
+
 def test_the_parameter_search_reads_the_clock_between_coordinate_masks():
     """At d = 50 one set of blocks has ~10^5 coordinate masks, nearly all span-pruned without an
     LP; the clock used to be read only before LPs, and a 1 s search took 7 s."""

@@ -5,6 +5,7 @@ code runs on a dask.distributed cluster through joblib's backend. The network fi
 fixed chunks of starts, so they are the serial fits too."""
 
 import os
+import time
 
 import joblib
 import numpy as np
@@ -17,6 +18,7 @@ from sparsest.exact.exhaustive import search_exhaustive
 from sparsest.exact.milp import default_box
 from sparsest.exact.probe import fit_width
 from sparsest.exact.shipping import Shipment
+from sparsest.core.recheck import recheck
 from sparsest.exact.splits import SplitConstraints
 from sparsest.exact.exhaustive import SPAN_RTOL
 from sparsest.errors import SparsestError
@@ -184,3 +186,39 @@ def test_a_shipment_is_read_by_the_workers_and_removed():
     assert all(np.array_equal(got["rows"], payload["rows"]) for got, _ in results)
     assert any(pid != os.getpid() for _, pid in results)
     assert shipment._path is None
+
+
+@pytest.mark.parametrize("case", [(2, 12, 4, 3), (2, 20, 5, 13), (3, 9, 3, 502)])
+def test_interleaved_workers_give_the_serial_bounds(case):
+    """With interleave each chunk probes on its worker and the first support found in any chunk
+    ends the size (the others are told to stop): the bounds are still the plain serial search's."""
+    dictionary = BlockDictionary(planted_instance(*case))
+    serial = search_exhaustive(dictionary, time_limit=120)
+    parallel = search_exhaustive(dictionary, time_limit=120, jobs=2, interleave=True)
+    assert serial.status == "optimal"
+    assert (parallel.status, parallel.lower_bound, parallel.upper_bound) == ("optimal", serial.lower_bound,
+                                                                             serial.upper_bound), case
+    check = recheck(parallel.network, dictionary.dataset)
+    assert check.interpolates and check.neurons == serial.upper_bound
+
+
+def _stopped_after(shipment, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if shipment.stopped():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_shipment_stop_flag_reaches_running_workers():
+    shipment = Shipment({"rows": np.arange(3)})
+    try:
+        assert not shipment.stopped()
+        results = joblib.Parallel(n_jobs=2, return_as="generator")(
+            joblib.delayed(_stopped_after)(shipment, 30) for _ in range(2))
+        shipment.stop()
+        assert list(results) == [True, True]
+    finally:
+        shipment.close()
+    assert not shipment.stopped()

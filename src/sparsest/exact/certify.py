@@ -14,8 +14,9 @@ Methods (``method``):
   a first incumbent inside the box (parameters: the neuron certificate's network pruned coordinate
   by coordinate; else the projection support interpolant, :mod:`sparsest.exact.incumbents`);
   for neurons a first exhaustive pass over the small sizes and seeded network fits from the size
-  it reached; the exhaustive search below the best incumbent (``upper``; for neurons its probe
-  takes turns with the enumeration, see :func:`search_exhaustive`'s ``interleave``); then, if it did not
+  it reached; the exhaustive search below the best incumbent (``upper``); in both passes the
+  probe's fits take turns with the enumeration (:func:`search_exhaustive`'s ``interleave``, no
+  size probed first: on the infeasible sizes below the optimum a probe is lost time); then, if it did not
   finish, the MILP for the rest, given the search's lower bound (a row objective >= lower, so an
   incumbent meeting it ends the MILP) and the best incumbent as its start. Every engine solves
   the same problem (the same box R), so their bounds combine, and the certificate carries the
@@ -315,12 +316,11 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
                                 _exhaustive_assumptions(problem, coordinate_text), n_lps=coordinates.lps,
                                 n_patterns=n_patterns)
 
-    def search(share: float, probe: bool, lower: int):
+    def search(share: float, lower: int):
         progress.update(stage="exhaustive search")
         result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=problem.box,
-                                   time_limit=problem.remaining(share), upper=seen.count, jobs=jobs, probe=probe,
-                                   on_level=lambda lower: progress.update(lower=lower), known_lower=lower,
-                                   interleave=True)
+                                   time_limit=problem.remaining(share), upper=seen.count, jobs=jobs,
+                                   probe=False, interleave=True, on_level=lambda lower: progress.update(lower=lower), known_lower=lower)
         seen.add(result.network, "exhaustive")
         return result
 
@@ -332,7 +332,7 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
     n_lps = 0 if coordinates is None else coordinates.lps
     if objective == "neurons":
         # the small sizes first (usually seconds), then network fits from the size they reach
-        quick = search(AUTO_QUICK_SHARE, probe=True, lower=known)
+        quick = search(AUTO_QUICK_SHARE, lower=known)
         n_lps += quick.n_lps
         if quick.status == "optimal":
             return proven(quick)
@@ -343,8 +343,7 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
         if seen.count == quick.lower_bound:
             return proven(quick)
         known = quick.lower_bound  # (the main search starts there)
-    # the fits have probed; at the last open size the search probes in turns with the enumeration
-    main = search(AUTO_EXHAUSTIVE_SHARE, probe=objective != "neurons", lower=known)
+    main = search(AUTO_EXHAUSTIVE_SHARE, lower=known)
     n_lps += main.n_lps
     if main.status == "optimal":
         return proven(main)

@@ -91,8 +91,11 @@ PROBE_ABOVE = 1_000_000
 #: the supports of the best starts of each batch are decided by LP.
 PROBE_BATCH, PROBE_RESTARTS, PROBE_ITERATIONS, PROBE_CANDIDATES = 512, 4096, 40, 8
 #: ``interleave``: the share of a size's time its probe batches may take (the rest enumerates; on
-#: the sizes below the optimum, which are infeasible, the probe is lost time).
-INTERLEAVED_PROBE_SHARE = 0.25
+#: the sizes below the optimum, which are infeasible, the probe is lost time). A batch runs once
+#: this share of the time elapsed, less the probe's time so far, covers one batch (timed on the
+#: last batch; PROBE_BATCH_GUESS seconds before any), so a size enumerated in less than about
+#: PROBE_BATCH_GUESS / INTERLEAVED_PROBE_SHARE seconds loses nothing to the probe.
+INTERLEAVED_PROBE_SHARE, PROBE_BATCH_GUESS = 0.25, 0.25
 #: ``jobs``: a level's work (its cached tuples, the root branches of its split search) is cut into
 #: this many ordered chunks per worker ...
 PARALLEL_CHUNKS_PER_JOB = 4
@@ -469,17 +472,19 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     size is then enumerated in full), so the certificate never depends on the probe.
     ``on_level(lower)`` is called with the proven lower bound after every completed size.
     ``interleave`` (neurons, with a time limit): at every size k >= 1 the enumeration and probe
-    batches (seeded fits of width k) take turns, a probe batch whenever the probe has had less
-    than INTERLEAVED_PROBE_SHARE of the size's time. A hit ends the search sooner; the enumeration
-    still completes the size if nothing is found, so the bounds are those of the plain search
-    (the network found, when both could find one, can depend on timing).
+    batches (seeded fits of width k) take turns, the probe taking up to INTERLEAVED_PROBE_SHARE of
+    the size's time (see :data:`INTERLEAVED_PROBE_SHARE`; with ``jobs``, of each chunk's time on
+    its worker). A hit ends the search sooner; the enumeration still completes the size if
+    nothing is found, so the bounds are those of the plain search (the network found, when both
+    could find one, can depend on timing and on ``jobs``).
     ``known_lower``: sizes below it are already ruled out (e.g. by
     :func:`sparsest.exact.coordinates.coordinate_search`): the search starts there.
     ``jobs``: joblib workers for each size's work and the probe's fits (1: serial; -1: one per
     core; the active joblib backend decides where they run, e.g. ``joblib.parallel_backend("dask")``).
-    The supports are met in the same order as serially (see :meth:`_Search.level`), so the result
-    is the same: status, bounds, support, network and LP counts (for parameters the memo of block
-    sets is per chunk, so a few more LPs may be counted).
+    The supports are met in the same order as serially (see :meth:`_Search.level`), so without
+    ``interleave`` the result is the same: status, bounds, support, network and LP counts (for
+    parameters the memo of block sets is per chunk, so a few more LPs may be counted); with it,
+    the status and bounds are.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs == 0 or jobs < -1:
         raise SparsestError(f"jobs must be a positive integer or -1 (one per core), got {jobs!r}")
@@ -573,6 +578,8 @@ class _Search:
         self.block_sets: dict[tuple[int, ...], bool] = {}
         self.probed: dict[int, set[tuple[int, ...]]] = {}
         self.interleave = False
+        self.probe_batch_seconds = PROBE_BATCH_GUESS
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.n_counted = self.d + (1 if count_bias else 0)
         self.max_size = dictionary.n_blocks * (self.n_counted if objective == "parameters" else 1)
@@ -601,7 +608,8 @@ class _Search:
         In order: the tuples of sets met at earlier sizes (cached), the probe, then the new tuples
         of size k; with ``interleave``, probe batches in turns (:meth:`_probe_turn`). With ``jobs``
         != 1 the same supports are met in the same order by :meth:`_parallel_level` (which does
-        not interleave), so the support returned is the same."""
+        interleave within each chunk, with the chunk's own seeded fits), so without ``interleave``
+        the support returned is the same."""
         smallest = self.smallest_sets(k)
         if self.jobs != 1:
             return self._parallel_level(k, smallest, deadline, stats)
@@ -618,12 +626,18 @@ class _Search:
         return self._new_tuples(k, deadline, stats, started)
 
     def _probe_turn(self, k: int, started: float, deadline: float, stats: _Counter):
-        """With ``interleave`` (neurons, k >= 1): a probe batch when the probe has had less than
-        INTERLEAVED_PROBE_SHARE of the time since size k was ``started``; its find, or None."""
-        if self.interleave and self.objective == "neurons" and k > 0 and \
-                stats.probe_seconds <= INTERLEAVED_PROBE_SHARE * (time.monotonic() - started):
-            return self._probe(k, deadline, stats, batches=1)
-        return None
+        """With ``interleave`` (neurons, k >= 1): a probe batch when INTERLEAVED_PROBE_SHARE of the
+        time since size k (or a worker's chunk of it) was ``started``, less the probe's time so
+        far, covers one batch (:data:`PROBE_BATCH_GUESS`); its find, or None."""
+        if not (self.interleave and self.objective == "neurons" and k > 0):
+            return None
+        credit = INTERLEAVED_PROBE_SHARE * (time.monotonic() - started) - stats.probe_seconds
+        if credit < self.probe_batch_seconds:
+            return None
+        before = time.monotonic()
+        found = self._probe(k, deadline, stats, batches=1)
+        self.probe_batch_seconds = time.monotonic() - before
+        return found
 
     def _probe_first(self, k: int, deadline: float, stats: _Counter):
         """The probe's find at size k when that size is probed before it is enumerated (see
@@ -692,17 +706,23 @@ class _Search:
 
     def _run_chunks(self, k: int, chunks: list, deadline: float, stats: _Counter,
                     survivors: list | None = None, records: list | None = None):
-        """Run :func:`_level_chunk` on each chunk (on the workers when there are two or more) and
-        read the results in order: the first feasible support's (blocks, network, found_by), or
-        None. Adds the chunks' counts to ``stats``, their new tuples to ``survivors`` and their
-        class sets to ``records`` (None for a chunk with too many); raises :class:`OutOfTime` when
-        a chunk read stopped at the deadline."""
+        """Run :func:`_level_chunk` on each chunk (on the workers when there are two or more): the
+        first feasible support's (blocks, network, found_by), or None.
+
+        The results are read in the chunks' order, so the support is the serial search's, unless
+        the probe takes turns (``interleave``, neurons): a probe's hit can then come from any
+        chunk, so the first support found in the order the chunks finish ends the level, and the
+        chunks still running are told to stop (the shipment's flag). Adds the counts of the chunks
+        read to ``stats``; when no chunk found a support, their new tuples to ``survivors`` and
+        their class sets to ``records`` (None for a chunk with too many), in the chunks' order.
+        Raises :class:`OutOfTime` when a chunk read stopped at the deadline."""
         if not chunks:
             return None
         halt: list[bool] = []
         shipment = None
+        in_order = not (self.interleave and self.objective == "neurons")
         if len(chunks) == 1:
-            results = iter([_level_chunk(self, k, chunks[0], _remaining(deadline))])  # here (on a copy)
+            results = iter([_level_chunk(self, k, chunks[0], 0, _remaining(deadline))])  # here (on a copy)
         else:
             from joblib import Parallel, delayed
 
@@ -710,16 +730,17 @@ class _Search:
 
             def tasks():
                 # handed out one per free worker; none after a result decided the level (``halt``)
-                for chunk in chunks:
+                for index, chunk in enumerate(chunks):
                     if halt:
                         return
                     # the time left when it is handed out (joblib does so lazily)
-                    yield delayed(_shipped_chunk)(shipment, k, chunk, _remaining(deadline))
+                    yield delayed(_shipped_chunk)(shipment, k, chunk, index, _remaining(deadline))
 
             # (closing joblib's generator early would kill the loky workers: the chunks already
             # handed out are waited for instead, at most one per worker)
-            results = Parallel(n_jobs=self.jobs, return_as="generator", pre_dispatch="n_jobs",
-                               batch_size=1)(tasks())
+            results = Parallel(n_jobs=self.jobs, return_as="generator" if in_order else "generator_unordered",
+                               pre_dispatch="n_jobs", batch_size=1)(tasks())
+        finished: dict[int, _ChunkResult] = {}
         try:
             for result in results:
                 stats.add(result.stats)
@@ -730,13 +751,17 @@ class _Search:
                     raise OutOfTime
                 if result.found is not None:
                     return result.found
+                finished[result.index] = result
+            for index in sorted(finished):
                 if survivors is not None:
-                    survivors.extend(result.survivors)
+                    survivors.extend(finished[index].survivors)
                 if records is not None:
-                    records.append(result.record)
+                    records.append(finished[index].record)
             return None
         finally:
             halt.append(True)
+            if shipment is not None:
+                shipment.stop()
             for _ in results:
                 pass
             if shipment is not None:
@@ -745,8 +770,9 @@ class _Search:
     def _tuples(self, m: int, deadline: float, stats: _Counter, branches: tuple[int, int] | None = None,
                 record: list | None = None) -> Iterator[np.ndarray]:
         """The increasing m-tuples of sets that split every forced group and cover (the hitting
-        search of :mod:`sparsest.exact.splits`), then pass the span test, in batches (a batch after
-        every split-search chunk, even when nothing in it survived).
+        search of :mod:`sparsest.exact.splits`), then pass the span test, in batches (also after
+        every batch of class sets the sieve emptied, as a maybe empty batch: the caller's probe
+        takes its turns while the search meets nothing).
         ``branches``: only these root branches of the split search (whose class sets are then
         appended to ``record``, see :meth:`SplitConstraints.groups`)."""
         if m == 0:
@@ -767,7 +793,13 @@ class _Search:
             lasts.clear()
             return np.sort(survivors, axis=1)
 
-        for prefix, last in self.splits.groups(m, deadline, branches, record=record):
+        for group in self.splits.groups(m, deadline, branches, record=record, pulse=True):
+            if group is None:  # the split search met nothing for a while: a (maybe empty) batch
+                survivors = flush() if prefixes else np.zeros((0, m), dtype=np.intp)
+                pending = 0
+                yield survivors
+                continue
+            prefix, last = group
             prefixes.append(prefix)
             lasts.append(last)
             pending += len(last)
@@ -948,6 +980,7 @@ class _ClassSieve:
 class _ChunkResult:
     """What a worker hands back for one chunk of a level (see :func:`_level_chunk`)."""
 
+    index: int                          # the chunk's place in its level's order
     found: tuple | None                 # (blocks, network, found_by) of the chunk's first feasible support
     stats: _Counter                     # the chunk's counts (up to that support)
     survivors: list[np.ndarray]         # its new tuples that passed the span test (int32 batches, in order)
@@ -962,22 +995,28 @@ def _remaining(deadline: float) -> float | None:
     return None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
 
 
-def _shipped_chunk(shipment: Shipment, k: int, chunk: tuple, remaining: float | None) -> _ChunkResult:
+def _shipped_chunk(shipment: Shipment, k: int, chunk: tuple, index: int, remaining: float | None) -> _ChunkResult:
     """:func:`_level_chunk` on the search of a :class:`~sparsest.exact.shipping.Shipment`."""
-    return _level_chunk(shipment.get(), k, chunk, remaining)
+    return _level_chunk(shipment.get(), k, chunk, index, remaining, shipment.stopped)
 
 
-def _level_chunk(base: "_Search", k: int, chunk: tuple, remaining: float | None) -> _ChunkResult:
+def _level_chunk(base: "_Search", k: int, chunk: tuple, index: int, remaining: float | None,
+                 halted: Callable[[], bool] = lambda: False) -> _ChunkResult:
     """One chunk of :meth:`_Search.level` of size k, in order, on a copy of the search ``base``
     (which is left as it was, so one copy can serve many chunks): ``chunk`` is ("rows", cached
     tuples of a smaller size) or ("branches", (start, stop)), root branches of the split search for
-    the new tuples of size k. Stops at the chunk's first feasible support, or ``remaining`` seconds
-    (read on this worker's clock) after its start."""
-    deadline = math.inf if remaining is None else time.monotonic() + remaining
+    the new tuples of size k. With ``interleave``, probe batches take turns with the chunk's
+    enumeration as in the serial search (:meth:`_Search._probe_turn`, timed from the chunk's start),
+    their fits seeded by (seed, k, ``index``, the chunk's place in its level's order). Stops at the
+    chunk's first feasible support, ``remaining`` seconds (read on this worker's clock) after
+    its start, or at the first batch after ``halted()`` turns true."""
+    started = time.monotonic()
+    deadline = math.inf if remaining is None else started + remaining
     search = copy.copy(base)
     search.jobs, search.first_doubt = 1, None
     search.block_sets = dict(base.block_sets)
     search.lp = copy.copy(base.lp)  # its own HiGHS object (threads must not share one)
+    search.rng, search.probed = np.random.default_rng([base.seed, k, index]), {}
     known = set(search.block_sets)
     stats, survivors, record = _Counter(), [], []
     found, stopped = None, False
@@ -985,20 +1024,27 @@ def _level_chunk(base: "_Search", k: int, chunk: tuple, remaining: float | None)
     try:
         if kind == "rows":
             for start in range(0, len(part), _SPLIT_BATCH):
-                found = search._try(part[start:start + _SPLIT_BATCH], k, deadline, stats)
+                found = search._try(part[start:start + _SPLIT_BATCH], k, deadline, stats) or \
+                    search._probe_turn(k, started, deadline, stats)
                 if found is not None:
                     break
+                if halted():
+                    raise OutOfTime
         else:
             for batch in search._tuples(k, deadline, stats, part, record):
-                survivors.append(batch.astype(np.int32))
-                found = search._try(batch, k, deadline, stats)
+                if len(batch):
+                    survivors.append(batch.astype(np.int32))
+                found = (search._try(batch, k, deadline, stats) if len(batch) else None) or \
+                    search._probe_turn(k, started, deadline, stats)
                 if found is not None:
                     break
+                if halted():
+                    raise OutOfTime
     except OutOfTime:
         stopped = True
     too_many = sum(len(batch) for batch in record) > KEEP_AT_MOST
     new = {key: value for key, value in search.block_sets.items() if key not in known}
-    return _ChunkResult(found, stats, survivors, None if too_many else record, search.first_doubt, stopped, new)
+    return _ChunkResult(index, found, stats, survivors, None if too_many else record, search.first_doubt, stopped, new)
 
 
 def _compositions(total: int, parts: int, most: int) -> Iterator[tuple[int, ...]]:

@@ -8,6 +8,10 @@ carry only the file's name and a token; each worker process reads it on first us
 latest one. Elsewhere (threads: the object itself; dask and other backends, whose workers may run
 on other machines: pickled into each task, as before) nothing changes. Workers must treat the
 object as read-only (copy what they change): a cached copy serves every later task of the token.
+
+A shipment also carries a stop flag (a file beside it): :meth:`stop` raises it, and tasks on this
+machine (processes or threads) see it through :meth:`stopped`, so that the tasks still running
+can end early once a result has made them useless. Tasks on other machines do not see it.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ class Shipment:
     def __init__(self, obj: object):
         self.token = uuid.uuid4().hex
         self._obj, self._path = obj, None
+        directory = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+        self._stop_path = os.path.join(directory or tempfile.gettempdir(), f"sparsest-{self.token}.stop")
         if _local_processes():
-            directory = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
             fd, self._path = tempfile.mkstemp(prefix="sparsest-", suffix=".pkl", dir=directory)
             with os.fdopen(fd, "wb") as handle:
                 pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -39,7 +44,16 @@ class Shipment:
     def __getstate__(self) -> dict:
         if self._path is None:
             return dict(self.__dict__)
-        return {"token": self.token, "_obj": None, "_path": self._path}
+        return {"token": self.token, "_obj": None, "_path": self._path, "_stop_path": self._stop_path}
+
+    def stop(self) -> None:
+        """Raise the stop flag (see :meth:`stopped`)."""
+        with open(self._stop_path, "w"):
+            pass
+
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` was called (always False on a machine without the flag's file)."""
+        return os.path.exists(self._stop_path)
 
     def get(self) -> object:
         """The object: here, itself; in a worker, read from the file once and then kept."""
@@ -53,13 +67,14 @@ class Shipment:
         return _RECEIVED[self.token]
 
     def close(self) -> None:
-        """Remove the file (after the last task has read it)."""
-        if self._path is not None:
-            try:
-                os.unlink(self._path)
-            except FileNotFoundError:
-                pass
-            self._path = None
+        """Remove the files (after the last task has read the shipment)."""
+        for path in (self._path, self._stop_path):
+            if path is not None:
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+        self._path = None
 
 
 def _local_processes() -> bool:

@@ -159,7 +159,7 @@ class SplitConstraints:
         return best
 
     def groups(self, m: int, deadline: float, branches: tuple[int, int] | None = None,
-               record: list | None = None) -> Iterator[tuple[tuple[int, ...], list[int]]]:
+               record: list | None = None, pulse: bool = False) -> Iterator[tuple[tuple[int, ...], list[int]] | None]:
         """(prefix of m-1 patterns, candidates for the last): prefix + (c,) for c in the candidates
         are every m-set of distinct patterns (m >= 1) that splits every row and whose classes pass
         the ``sieve``, each met once.
@@ -171,8 +171,10 @@ class SplitConstraints:
         :meth:`root_branches`); the slice starting at 0 also meets the former, so the slices of a
         partition of range(root_branches) meet, in order, exactly what the whole search meets.
         The class sets of size m that pass the sieve are appended to ``record`` (batches of rows)
-        and, when the whole search ran to its end, kept for the larger sizes. Raises
-        :class:`OutOfTime` after ``deadline``.
+        and, when the whole search ran to its end, kept for the larger sizes. With ``pulse``, None
+        is also yielded after every batch of class sets the sieve emptied, so that a caller can
+        take turns with other work while the search meets nothing. Raises :class:`OutOfTime` after
+        ``deadline``.
         """
         if m > self.n_patterns or m < 1:
             return
@@ -184,7 +186,10 @@ class SplitConstraints:
                     _check(deadline)
                     yield from self._spell(classes, m)
         found = [] if record is None else record
-        for batch in self._sieved(m, deadline, branches):
+        for batch in self._sieved(m, deadline, branches, keep_empty=pulse):
+            if not len(batch):
+                yield None
+                continue
             found.append(batch)
             # rows with the same prefix, together
             edges = np.flatnonzero(np.any(batch[1:, :-1] != batch[:-1, :-1], axis=1)) + 1
@@ -215,8 +220,10 @@ class SplitConstraints:
         for batch in batches:
             yield from (tuple(row) for row in batch.tolist())
 
-    def _sieved(self, m: int, deadline: float, branches: tuple[int, int] | None) -> Iterator[np.ndarray]:
-        """The class sets of :meth:`class_groups` that pass the sieve, in batches of rows."""
+    def _sieved(self, m: int, deadline: float, branches: tuple[int, int] | None,
+                keep_empty: bool = False) -> Iterator[np.ndarray]:
+        """The class sets of :meth:`class_groups` that pass the sieve, in batches of rows (with
+        ``keep_empty``, also the batches it emptied)."""
         prefixes: list[tuple[int, ...]] = []
         lasts: list[list[int]] = []
         pending = 0
@@ -236,7 +243,7 @@ class SplitConstraints:
             if pending >= _SIEVE_BATCH:
                 batch, pending = flush(), 0
                 prefixes, lasts = [], []
-                if len(batch):
+                if len(batch) or keep_empty:
                     yield batch
         if prefixes:
             batch = flush()
