@@ -323,7 +323,8 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
         progress.update(stage="exhaustive search")
         result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=problem.box,
                                    time_limit=problem.remaining(share), upper=seen.count, jobs=jobs,
-                                   probe=False, interleave=True, on_level=lambda lower: progress.update(lower=lower), known_lower=lower)
+                                   probe=False, interleave=True, known_lower=lower,
+                                   on_level=lambda lower: progress.update(lower=lower))
         seen.add(result.network, "exhaustive")
         return result
 

@@ -711,8 +711,8 @@ class _Search:
 
         The results are read in the chunks' order, so the support is the serial search's, unless
         the probe takes turns (``interleave``, neurons): a probe's hit can then come from any
-        chunk, so the first support found in the order the chunks finish ends the level, and the
-        chunks still running are told to stop (the shipment's flag). Adds the counts of the chunks
+        chunk, so the first support found in the order the chunks finish ends the level. Once the
+        level is decided, the chunks still running are told to stop (the shipment's flag). Adds the counts of the chunks
         read to ``stats``; when no chunk found a support, their new tuples to ``survivors`` and
         their class sets to ``records`` (None for a chunk with too many), in the chunks' order.
         Raises :class:`OutOfTime` when a chunk read stopped at the deadline."""
