@@ -371,3 +371,104 @@ def test_the_parameter_search_reads_the_clock_between_coordinate_masks():
     result = search_exhaustive(BlockDictionary(data), objective="parameters", time_limit=1.0, known_lower=3)
     assert result.status == "time_limit" and result.lower_bound == 3
     assert time.monotonic() - started < 5.0  # generous: a loaded machine, not the 7 s of the old code
+
+
+# ---------------------------------------------------------------------- parameters: maximal column sets
+def _unions_near(pruner, patterns, k, n_counted, count_bias):
+    """Plain check of the column-set test: is y within the span threshold of the free columns and
+    some union of columns (a nonempty subset of counted coordinates on each set, k in all at most)?
+    One least-squares solve per union."""
+    d = pruner.width - 1
+    subsets = [J for size in range(1, n_counted + 1) for J in combinations(range(n_counted), size)]
+    for choice in itertools.product(subsets, repeat=len(patterns)):
+        if sum(len(J) for J in choice) > k:
+            continue
+        columns = [pruner.free]
+        for p, J in zip(patterns, choice):
+            columns.append(pruner.designs[p][:, sorted(set(J) | (set() if count_bias else {d}))])
+        H = np.hstack(columns)
+        residual = pruner.y - H @ np.linalg.lstsq(H, pruner.y, rcond=None)[0]
+        if np.linalg.norm(residual) <= pruner.threshold:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("count_bias", [True, False])
+def test_the_column_set_test_agrees_with_least_squares_on_every_union(count_bias):
+    """Random data, and data planted from two neurons of one weight each (then the tuples holding
+    both of their sets reach y with 4 counted weights, or 2 with free biases)."""
+    rng = np.random.default_rng(808)
+    decided = {True: 0, False: 0}
+    for trial in range(6):
+        n = int(rng.integers(5, 8))
+        X = rng.uniform(-1, 1, (n, 2))
+        first, second = X[:, 0] - 0.2 > 0, -X[:, 1] + 0.1 > 0
+        planted = 1.3 * np.maximum(X[:, 0] - 0.2, 0) - 0.7 * np.maximum(-X[:, 1] + 0.1, 0)
+        y = planted if trial % 2 else rng.uniform(-1, 1, n)
+        dictionary = BlockDictionary(Dataset.from_arrays(X, y))
+        search = _Search(dictionary, "parameters", count_bias, None, seed=0)
+        P = len(dictionary.patterns)
+        index = {row.tobytes(): p for p, row in enumerate(dictionary.patterns)}
+        ends = [index[first.tobytes()], index[second.tobytes()]]
+        for m in (1, 2, 3):
+            for k in range(m, n):
+                chosen = search._maximal_column_sets(m, k)
+                if chosen is None:
+                    continue
+                drawn = {tuple(sorted(rng.choice(P, m, replace=False))) for _ in range(12)}
+                if m >= 2:
+                    drawn |= {tuple(sorted(set(ends) | set(rng.choice(P, m - 2, replace=False)))) for _ in range(4)}
+                tuples = np.array(sorted(t for t in drawn if len(set(t)) == m))
+                near = search.pruner.columns_reach(tuples, chosen, _Counter())
+                for row, patterns in enumerate(tuples.tolist()):
+                    expected = _unions_near(search.pruner, patterns, k, search.n_counted, count_bias)
+                    assert near[row] == expected, (trial, m, k, patterns)
+                    decided[expected] += 1
+    assert decided[True] >= 2 and decided[False] > 10  # both verdicts are exercised
+
+
+@pytest.mark.parametrize("count_bias", [True, False])
+def test_the_column_set_test_changes_no_parameter_certificate(count_bias, monkeypatch):
+    """The search with the column-set test against the same search without it (MAX_COLUMN_SETS
+    = 0 turns it off), on random instances with and without an output bias or skip term."""
+    import sparsest.exact.exhaustive as exhaustive
+
+    rng = np.random.default_rng(809)
+    pruned = []
+    original = _Pruner.columns_reach
+
+    def counting(self, tuples, chosen, stats):
+        near = original(self, tuples, chosen, stats)
+        pruned.append(int((~near).sum()))
+        return near
+
+    monkeypatch.setattr(_Pruner, "columns_reach", counting)
+    cases = [(4, dict()), (5, dict(output_bias=True)), (4, dict(skip=True)), (4, dict(output_bias=True)),
+             (5, dict(skip=True))] + ([] if count_bias else [(5, dict())])  # (without the test: 20 s)
+    for trial, (n, options) in enumerate(cases):
+        ds = Dataset.from_arrays(rng.uniform(-1, 1, (n, 2)), rng.uniform(-1, 1, n), **options)
+        dictionary = BlockDictionary(ds)
+        box = default_box(ds)
+        fast = search_exhaustive(dictionary, objective="parameters", count_bias=count_bias, box=box)
+        with monkeypatch.context() as off:
+            off.setattr(exhaustive, "MAX_COLUMN_SETS", 0)
+            slow = search_exhaustive(dictionary, objective="parameters", count_bias=count_bias, box=box)
+        assert (fast.status, fast.lower_bound, fast.upper_bound, fast.n_lps) == \
+            (slow.status, slow.lower_bound, slow.upper_bound, slow.n_lps), trial
+        _check_certificate(dictionary, fast, objective="parameters", count_bias=count_bias)
+    assert sum(pruned) > 0
+
+
+def test_generic_data_need_one_counted_weight_per_point():
+    """With biases counted and no skip or output bias, y is in the span of k design columns only
+    by accident when k < N: the optimum of generic data is N. The peer's own N = 5 data
+    (changwon22/Maximizing-Sparsity-in-NN-with-MIP) is proven at 5 by the column-set test,
+    with few LPs."""
+    np.random.seed(0)
+    X = np.random.uniform(-1, 1, size=(5, 2)).astype(np.float32).astype(np.float64)
+    y = np.random.uniform(-1, 1, size=(5, 1)).astype(np.float32).astype(np.float64).ravel()
+    ds = Dataset.from_arrays(X, y)
+    dictionary = BlockDictionary(ds)
+    result = search_exhaustive(dictionary, objective="parameters", count_bias=True, box=default_box(ds))
+    assert _check_certificate(dictionary, result, objective="parameters", count_bias=True) == 5
+    assert result.n_lps < 2000

@@ -40,6 +40,10 @@ infeasible, so the certificate is unchanged (the tests compare against a plain e
     free columns, X~ and D_{A_c} X~ (c = c_1..c_j), as D_{complement} X~ = X~ - D_A X~; a class set
     whose span misses y (same threshold and projected test as (b)) is dropped before it is spelt
     out (:class:`_ClassSieve`).
+(g) maximal column sets (parameters, docs/math.md §3.5): a size-k support's columns lie in a set
+    of min(k, m (d + count_bias)) counted columns with one or more on each set; a tuple none of
+    whose such sets reaches y (same threshold) is dropped before its masks are spelt out
+    (:meth:`_Search._maximal_column_sets`, :meth:`_Pruner.columns_reach`).
 
 Finding the optimum's support can cost more than ruling out the sizes below it, so large sizes are
 first probed with supports proposed by random-start fits of a width-k network (see
@@ -101,6 +105,8 @@ INTERLEAVED_PROBE_SHARE, PROBE_BATCH_GUESS = 0.25, 0.25
 PARALLEL_CHUNKS_PER_JOB = 4
 #: ... of at least this many cached tuples each.
 PARALLEL_MIN_ROWS = 256
+#: Parameters: a tuple of sets is span-tested on its largest column sets when they are at most this many.
+MAX_COLUMN_SETS = 4096
 #: Tuples from the split search handed to the span test at once.
 _SPLIT_BATCH = 4096
 #: Upper limit on floats held by one vectorized batch of the span test.
@@ -166,28 +172,33 @@ class _Counter:
 
 
 # ---------------------------------------------------------------------- the vectorized pruning
-def _projected_distances(M: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """dist(t_k, range(M_k)) for stacks M (K, q, D), t (K, q), by Gram-Schmidt done twice.
+def _dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("kq,kq->k", a, b)
 
-    A column whose remainder after orthogonalization is below RANK_RTOL of its norm is dependent.
-    """
-    def dots(a, b):
-        return np.einsum("kq,kq->k", a, b)
 
-    residual = t.copy()
-    basis: list[np.ndarray] = []
+def _orthogonalized(basis: list[np.ndarray], residual: np.ndarray, M: np.ndarray):
+    """Gram-Schmidt (done twice) of the columns of the stack M (K, q, D) against ``basis`` (a list
+    of orthonormal (K, q) vectors, unchanged): (the longer basis, ``residual`` with the new
+    directions removed). A column whose remainder is below RANK_RTOL of its norm is dependent."""
+    basis, residual = list(basis), residual.copy()
     for v in np.ascontiguousarray(M.transpose(2, 0, 1)):          # the columns, each (K, q)
-        size = np.sqrt(dots(v, v))
+        size = np.sqrt(_dots(v, v))
         for _ in range(2):
             for b in basis:
-                v -= b * dots(b, v)[:, None]
-        norm = np.sqrt(dots(v, v))
+                v -= b * _dots(b, v)[:, None]
+        norm = np.sqrt(_dots(v, v))
         independent = norm > RANK_RTOL * size
         b = v / np.where(independent, norm, 1.0)[:, None]
         b[~independent] = 0.0
         basis.append(b)
-        residual -= b * dots(b, residual)[:, None]
-    return np.sqrt(dots(residual, residual))
+        residual -= b * _dots(b, residual)[:, None]
+    return basis, residual
+
+
+def _projected_distances(M: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """dist(t_k, range(M_k)) for stacks M (K, q, D), t (K, q), by Gram-Schmidt done twice."""
+    residual = _orthogonalized([], t, M)[1]
+    return np.sqrt(_dots(residual, residual))
 
 
 def _distances_to_span(H: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -346,6 +357,34 @@ class _Pruner:
         for p in minus:
             down |= self._members[p]
         return up & self._positive == self._positive and down & self._negative == self._negative
+
+    def columns_reach(self, tuples: np.ndarray, chosen: np.ndarray, stats: _Counter) -> np.ndarray:
+        """For each tuple of sets (K, m): whether y is within the threshold of the span of the free
+        columns and the design columns of some row of ``chosen`` (S, m (d+1) flags, set by set).
+        A parameter support's columns lie inside one of these rows when the rows are its maximal
+        column sets (see :meth:`_Search._maximal_column_sets`), so a tuple with no row near y
+        cannot interpolate with that many weights.
+
+        The rows are walked as a tree, set by set: the rows that agree on the first j sets share
+        the Gram-Schmidt basis of those columns (and y's residual), so each distinct prefix of
+        flags is orthogonalized once for the whole batch of tuples."""
+        K, m = tuples.shape
+        designs = self.designs[tuples]                                             # (K, m, N, D)
+        flags = chosen.reshape(len(chosen), m, self.width)
+        near = np.zeros(K, dtype=bool)
+
+        def descend(j: int, rows: np.ndarray, basis: list, residual: np.ndarray) -> None:
+            if j == m:
+                near[np.sqrt(_dots(residual, residual)) <= self.threshold] = True
+                return
+            for flag in np.unique(flags[rows, j], axis=0):
+                below = rows[(flags[rows, j] == flag).all(axis=1)]
+                descend(j + 1, below, *_orthogonalized(basis, residual, designs[:, j][:, :, flag]))
+
+        free = np.broadcast_to(self.free, (K,) + self.free.shape)
+        descend(0, np.arange(len(chosen)), *_orthogonalized([], np.broadcast_to(self.y, (K, self.n_points)), free))
+        stats.span_pruned += int((~near).sum())
+        return near
 
     def coordinates_reach(self, patterns: list[int], mask: np.ndarray) -> bool:
         """Span test restricted to the coordinates in ``mask`` (one row of d+1 flags per set)."""
@@ -576,6 +615,7 @@ class _Search:
         self.probe = True
         self.jobs = 1
         self.block_sets: dict[tuple[int, ...], bool] = {}
+        self._column_sets: dict[tuple[int, int], np.ndarray | None] = {}
         self.probed: dict[int, set[tuple[int, ...]]] = {}
         self.interleave = False
         self.probe_batch_seconds = PROBE_BATCH_GUESS
@@ -812,6 +852,8 @@ class _Search:
                 yield survivors
 
     def _try(self, batch: np.ndarray, k: int, deadline: float, stats: _Counter):
+        if time.monotonic() > deadline:
+            raise OutOfTime  # a batch can be ruled out whole, with no LP (and no clock read) in it
         allowed = None
         if self.objective == "neurons":
             # (f) where the sets' system has one solution, it fixes the signs of the single sets
@@ -819,6 +861,10 @@ class _Search:
             decided, allowed = possible_signs(self.dictionary.patterns, ds.X_tilde, self.pruner.free, ds.y,
                                               batch, ds.interpolation_tol)
             stats.unique_decided += int(decided.sum())
+        elif len(batch):
+            chosen = self._maximal_column_sets(batch.shape[1], k)
+            if chosen is not None:
+                batch = batch[self.pruner.columns_reach(batch, chosen, stats)]
         for row, patterns in enumerate(batch.tolist()):
             supports = self._neuron_supports(patterns, k, None if allowed is None else allowed[row]) \
                 if self.objective == "neurons" else self._parameter_supports(patterns, k, deadline, stats)
@@ -897,12 +943,17 @@ class _Search:
     def _parameter_supports(self, patterns: list[int], k: int, deadline: float, stats: _Counter):
         """(blocks, coordinate mask) of total count k on these sets; the constant neuron is free.
 
-        A set of blocks is first decided with every coordinate free (one LP, remembered across
-        sizes): if that fails, no choice of coordinates on it can succeed. A block whose only
-        coordinate is its bias (w = 0) is zero on the data unless its set is all points: skipped.
+        A coordinate mask is first span-tested on the union of its rows per set (that test does
+        not depend on the signs, so it is run once per union over all sign modes). The first mask
+        of a set of blocks that passes it has that set decided with every coordinate free (one LP,
+        remembered across sizes): if that fails, no choice of coordinates on it can succeed. Below
+        N counted weights the span test usually rules out every mask, and then no LP is run. A
+        block whose only coordinate is its bias (w = 0) is zero on the data unless its set is all
+        points: skipped.
         """
         d, width = self.d, self.d + 1
         counted = list(range(self.n_counted))
+        reaches: dict[bytes, bool] = {}  # span test by the union mask of each set (sign-free)
         for modes in product((1, -1, 0), repeat=len(patterns)):
             signed = [(p, s) for p, mode in zip(patterns, modes) for s in ((1, -1) if mode == 0 else (mode,))]
             if not k >= len(signed) or len(signed) * self.n_counted < k:
@@ -912,26 +963,68 @@ class _Search:
             if not self.pruner.signs_cover(plus, minus):
                 continue
             blocks = [self.dictionary.block_of(p, s) for p, s in signed]
-            if not self._blocks_feasible(blocks, deadline, stats):
-                continue
+            rows_of = [patterns.index(p) for p, _ in signed]
             everything = [bool(self.dictionary.patterns[p].all()) for p, _ in signed]
-            for sizes in _compositions(k, len(signed), self.n_counted):
-                options = [[J for J in combinations(counted, size) if J != (d,) or full]
-                           for size, full in zip(sizes, everything)]
-                for choice in product(*options):
-                    if time.monotonic() > deadline:
-                        raise OutOfTime  # d = 50 meets 10^5 masks per set of blocks, most span-pruned
-                    mask = np.zeros((len(signed), width), dtype=bool)
-                    for row, chosen in enumerate(choice):
-                        mask[row, list(chosen)] = True
-                    if not self.count_bias:
-                        mask[:, d] = True
-                    by_pattern = {}
-                    for (p, _), row in zip(signed, mask):
-                        by_pattern[p] = by_pattern.get(p, np.zeros(width, dtype=bool)) | row
-                    if not self.pruner.coordinates_reach(list(by_pattern), np.array(list(by_pattern.values()))):
-                        continue
-                    yield self._with_constant(blocks, mask)
+            for mask in self._coordinate_masks(k, everything, counted, deadline):
+                union = np.zeros((len(patterns), width), dtype=bool)
+                for row, flags in zip(rows_of, mask):
+                    union[row] |= flags
+                key = union.tobytes()
+                if key not in reaches:
+                    reaches[key] = self.pruner.coordinates_reach(patterns, union)
+                if not reaches[key]:
+                    continue
+                if not self._blocks_feasible(blocks, deadline, stats):
+                    break
+                yield self._with_constant(blocks, mask)
+
+    def _coordinate_masks(self, k: int, everything: list[bool], counted: list[int], deadline: float):
+        """The coordinate masks (one row of d+1 flags per block) with k counted weights in all,
+        at least one per block; a bias-only row only on a set of all points (``everything``)."""
+        d, width = self.d, self.d + 1
+        for sizes in _compositions(k, len(everything), self.n_counted):
+            options = [[J for J in combinations(counted, size) if J != (d,) or full]
+                       for size, full in zip(sizes, everything)]
+            for choice in product(*options):
+                if time.monotonic() > deadline:
+                    raise OutOfTime  # d = 50 meets 10^5 masks per set of blocks, most span-pruned
+                mask = np.zeros((len(everything), width), dtype=bool)
+                for row, chosen in enumerate(choice):
+                    mask[row, list(chosen)] = True
+                if not self.count_bias:
+                    mask[:, d] = True
+                yield mask
+
+    def _maximal_column_sets(self, m: int, k: int) -> np.ndarray | None:
+        """The largest column sets a parameter support of size k on m sets can use, (S, m (d+1))
+        flags: on each set a nonempty subset of its counted coordinates (and its bias when biases
+        are free), min(k, m (d + count_bias)) counted in all. Every such support's columns lie in
+        one row (add columns until the count is reached), and the span only grows with columns,
+        so a tuple none of whose rows reaches y is ruled out. None when the rows would be all the
+        columns (the tuple's own span test did that), when they have N columns or more (they
+        span R^N unless degenerate), or when there are more than MAX_COLUMN_SETS (memoized)."""
+        key = (m, k)
+        if key not in self._column_sets:
+            total = min(k, m * self.n_counted)
+            rows = None
+            always = self.pruner.free.shape[1] + (0 if self.count_bias else m)
+            if total < m * self.n_counted and total + always < self.pruner.n_points:
+                n_rows = sum(math.prod(comb(self.n_counted, size) for size in sizes)
+                             for sizes in _compositions(total, m, self.n_counted))
+                rows = np.array(list(self._column_rows(m, total))) if n_rows <= MAX_COLUMN_SETS else None
+            self._column_sets[key] = rows
+        return self._column_sets[key]
+
+    def _column_rows(self, m: int, total: int) -> Iterator[np.ndarray]:
+        """The rows of :meth:`_maximal_column_sets`: m (d+1) flags, ``total`` counted in all."""
+        options = [list(combinations(range(self.n_counted), size)) for size in range(self.n_counted + 1)]
+        for sizes in _compositions(total, m, self.n_counted):
+            for choice in product(*(options[size] for size in sizes)):
+                row = np.zeros((m, self.d + 1), dtype=bool)
+                for place, coordinates in enumerate(choice):
+                    row[place, list(coordinates)] = True
+                row[:, self.d] |= not self.count_bias
+                yield row.ravel()
 
     def _blocks_feasible(self, blocks: list[int], deadline: float, stats: _Counter) -> bool:
         """Whether these blocks interpolate with every coordinate free (memoized LP)."""
