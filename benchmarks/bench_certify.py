@@ -185,13 +185,14 @@ def peer_milp(ds, w_bound: float, b_bound: float, time_limit: float) -> PlainRes
 
 def peer_rows(time_limit: float) -> list[list]:
     """The peer's own data (relu_network/data_generation.py case 1: np.random.seed(0), X and y
-    uniform on [-1, 1]) for N = 4..6, d = 2; both sides get the same box R = default_box on the
+    uniform on [-1, 1]) for N = 4..6, d = 2, and the peer's own grid (run_experiments_crossplatform.py:
+    N in 5, 7 and d in 3, 5; its N = 10 and d = 7 are left out); both sides get the same box R = default_box on the
     weights (the peer's b_Bound = R on the biases; ours bounds biases by the cones, see docs/math.md §3)."""
     from sparsest.core.dataset import Dataset
     from sparsest.exact.milp import default_box
 
     rows = []
-    for N, d in ((4, 2), (5, 2), (6, 2)):
+    for N, d in ((4, 2), (5, 2), (6, 2), (5, 3), (7, 3), (5, 5), (7, 5)):
         np.random.seed(0)
         X = np.random.uniform(-1, 1, size=(N, d)).astype(np.float32).astype(np.float64)
         y = np.random.uniform(-1, 1, size=(N, 1)).astype(np.float32).astype(np.float64).ravel()

@@ -1,6 +1,7 @@
 """The M-free certificate (docs/math.md §3): the pruned exhaustive search against plain enumerations."""
 
 import itertools
+import math
 import time
 from itertools import combinations
 
@@ -472,3 +473,18 @@ def test_generic_data_need_one_counted_weight_per_point():
     result = search_exhaustive(dictionary, objective="parameters", count_bias=True, box=default_box(ds))
     assert _check_certificate(dictionary, result, objective="parameters", count_bias=True) == 5
     assert result.n_lps < 2000
+
+
+def test_a_batch_ruled_out_whole_still_reads_the_clock():
+    """The column-set test can rule out every tuple of a batch with no LP; the cached batches of
+    a size are then replayed with no other clock read (a 30 s search had taken 42 s)."""
+    from sparsest.exact.highs import OutOfTime
+
+    rng = np.random.default_rng(5)
+    ds = Dataset.from_arrays(rng.uniform(-1, 1, (6, 2)), rng.uniform(-1, 1, 6))
+    search = _Search(BlockDictionary(ds), "parameters", True, None, seed=0)
+    batch = np.array([[0, 1, 2], [1, 2, 3]])
+    assert not search.pruner.columns_reach(batch, search._maximal_column_sets(3, 4), _Counter()).any()
+    assert search._try(batch, 4, math.inf, _Counter()) is None
+    with pytest.raises(OutOfTime):
+        search._try(batch, 4, time.monotonic() - 1.0, _Counter())
