@@ -438,8 +438,8 @@ def test_the_column_set_test_changes_no_parameter_certificate(count_bias, monkey
     pruned = []
     original = _Pruner.columns_reach
 
-    def counting(self, tuples, chosen, stats):
-        near = original(self, tuples, chosen, stats)
+    def counting(self, tuples, chosen, stats, deadline=math.inf):
+        near = original(self, tuples, chosen, stats, deadline)
         pruned.append(int((~near).sum()))
         return near
 
@@ -488,3 +488,5 @@ def test_a_batch_ruled_out_whole_still_reads_the_clock():
     assert search._try(batch, 4, math.inf, _Counter()) is None
     with pytest.raises(OutOfTime):
         search._try(batch, 4, time.monotonic() - 1.0, _Counter())
+    with pytest.raises(OutOfTime):  # one call can meet thousands of column sets (d = 50)
+        search.pruner.columns_reach(batch, search._maximal_column_sets(3, 4), _Counter(), time.monotonic() - 1.0)

@@ -358,7 +358,8 @@ class _Pruner:
             down |= self._members[p]
         return up & self._positive == self._positive and down & self._negative == self._negative
 
-    def columns_reach(self, tuples: np.ndarray, chosen: np.ndarray, stats: _Counter) -> np.ndarray:
+    def columns_reach(self, tuples: np.ndarray, chosen: np.ndarray, stats: _Counter,
+                      deadline: float = math.inf) -> np.ndarray:
         """For each tuple of sets (K, m): whether y is within the threshold of the span of the free
         columns and the design columns of some row of ``chosen`` (S, m (d+1) flags, set by set).
         A parameter support's columns lie inside one of these rows when the rows are its maximal
@@ -367,13 +368,16 @@ class _Pruner:
 
         The rows are walked as a tree, set by set: the rows that agree on the first j sets share
         the Gram-Schmidt basis of those columns (and y's residual), so each distinct prefix of
-        flags is orthogonalized once for the whole batch of tuples."""
+        flags is orthogonalized once for the whole batch of tuples. The clock is read at every
+        node (at d = 50 one batch meets thousands): past ``deadline``, :class:`OutOfTime`."""
         K, m = tuples.shape
         designs = self.designs[tuples]                                             # (K, m, N, D)
         flags = chosen.reshape(len(chosen), m, self.width)
         near = np.zeros(K, dtype=bool)
 
         def descend(j: int, rows: np.ndarray, basis: list, residual: np.ndarray) -> None:
+            if time.monotonic() > deadline:
+                raise OutOfTime
             if j == m:
                 near[np.sqrt(_dots(residual, residual)) <= self.threshold] = True
                 return
@@ -864,7 +868,7 @@ class _Search:
         elif len(batch):
             chosen = self._maximal_column_sets(batch.shape[1], k)
             if chosen is not None:
-                batch = batch[self.pruner.columns_reach(batch, chosen, stats)]
+                batch = batch[self.pruner.columns_reach(batch, chosen, stats, deadline)]
         for row, patterns in enumerate(batch.tolist()):
             supports = self._neuron_supports(patterns, k, None if allowed is None else allowed[row]) \
                 if self.objective == "neurons" else self._parameter_supports(patterns, k, deadline, stats)
@@ -951,8 +955,7 @@ class _Search:
         block whose only coordinate is its bias (w = 0) is zero on the data unless its set is all
         points: skipped.
         """
-        d, width = self.d, self.d + 1
-        counted = list(range(self.n_counted))
+        width = self.d + 1
         reaches: dict[bytes, bool] = {}  # span test by the union mask of each set (sign-free)
         for modes in product((1, -1, 0), repeat=len(patterns)):
             signed = [(p, s) for p, mode in zip(patterns, modes) for s in ((1, -1) if mode == 0 else (mode,))]
@@ -965,7 +968,7 @@ class _Search:
             blocks = [self.dictionary.block_of(p, s) for p, s in signed]
             rows_of = [patterns.index(p) for p, _ in signed]
             everything = [bool(self.dictionary.patterns[p].all()) for p, _ in signed]
-            for mask in self._coordinate_masks(k, everything, counted, deadline):
+            for mask in self._coordinate_masks(k, everything, deadline):
                 union = np.zeros((len(patterns), width), dtype=bool)
                 for row, flags in zip(rows_of, mask):
                     union[row] |= flags
@@ -978,10 +981,11 @@ class _Search:
                     break
                 yield self._with_constant(blocks, mask)
 
-    def _coordinate_masks(self, k: int, everything: list[bool], counted: list[int], deadline: float):
+    def _coordinate_masks(self, k: int, everything: list[bool], deadline: float):
         """The coordinate masks (one row of d+1 flags per block) with k counted weights in all,
-        at least one per block; a bias-only row only on a set of all points (``everything``)."""
-        d, width = self.d, self.d + 1
+        at least one per block; a bias-only row only on a set of all points (``everything``).
+        Only the subsets of the sizes met are built (d = 50 has 10^14 of size 25)."""
+        d, width, counted = self.d, self.d + 1, range(self.n_counted)
         for sizes in _compositions(k, len(everything), self.n_counted):
             options = [[J for J in combinations(counted, size) if J != (d,) or full]
                        for size, full in zip(sizes, everything)]
@@ -1000,7 +1004,8 @@ class _Search:
         flags: on each set a nonempty subset of its counted coordinates (and its bias when biases
         are free), min(k, m (d + count_bias)) counted in all. Every such support's columns lie in
         one row (add columns until the count is reached), and the span only grows with columns,
-        so a tuple none of whose rows reaches y is ruled out. None when the rows would be all the
+        so a tuple none of whose rows reaches y is ruled out. (The rows are the coordinate masks
+        of m blocks, with a bias-only row allowed everywhere: a superset is safe.) None when the rows would be all the
         columns (the tuple's own span test did that), when they have N columns or more (they
         span R^N unless degenerate), or when there are more than MAX_COLUMN_SETS (memoized)."""
         key = (m, k)
@@ -1011,20 +1016,10 @@ class _Search:
             if total < m * self.n_counted and total + always < self.pruner.n_points:
                 n_rows = sum(math.prod(comb(self.n_counted, size) for size in sizes)
                              for sizes in _compositions(total, m, self.n_counted))
-                rows = np.array(list(self._column_rows(m, total))) if n_rows <= MAX_COLUMN_SETS else None
+                rows = np.array([mask.ravel() for mask in self._coordinate_masks(total, [True] * m, math.inf)]) \
+                    if n_rows <= MAX_COLUMN_SETS else None
             self._column_sets[key] = rows
         return self._column_sets[key]
-
-    def _column_rows(self, m: int, total: int) -> Iterator[np.ndarray]:
-        """The rows of :meth:`_maximal_column_sets`: m (d+1) flags, ``total`` counted in all."""
-        options = [list(combinations(range(self.n_counted), size)) for size in range(self.n_counted + 1)]
-        for sizes in _compositions(total, m, self.n_counted):
-            for choice in product(*(options[size] for size in sizes)):
-                row = np.zeros((m, self.d + 1), dtype=bool)
-                for place, coordinates in enumerate(choice):
-                    row[place, list(coordinates)] = True
-                row[:, self.d] |= not self.count_bias
-                yield row.ravel()
 
     def _blocks_feasible(self, blocks: list[int], deadline: float, stats: _Counter) -> bool:
         """Whether these blocks interpolate with every coordinate free (memoized LP)."""
