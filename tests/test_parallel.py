@@ -18,6 +18,7 @@ from sparsest.exact.exhaustive import search_exhaustive
 from sparsest.exact.milp import default_box
 from sparsest.exact.probe import fit_width
 from sparsest.exact.shipping import Shipment
+from sparsest.exact.warmup import start_workers
 from sparsest.core.recheck import recheck
 from sparsest.exact.splits import SplitConstraints
 from sparsest.exact.exhaustive import SPAN_RTOL
@@ -224,3 +225,21 @@ def test_a_shipment_stop_flag_reaches_running_workers():
     finally:
         shipment.close()
     assert not shipment.stopped()
+
+
+def test_the_worker_pool_warmed_up_in_the_background_is_the_one_joblib_uses():
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True, kill_workers=True)  # fresh workers, none of this package loaded
+    assert start_workers(1) is None
+    with joblib.parallel_config(backend="threading"):
+        assert start_workers(2) is None  # not a pool of processes to start
+    thread = start_workers(2)
+    assert thread is not None
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    # (a lambda travels by value: loading it imports nothing in the worker)
+    loaded = lambda: (__import__("os").getpid(),  # noqa: E731
+                      {"sparsest.exact.exhaustive", "sparsest.exact.probe"} <= set(__import__("sys").modules))
+    results = joblib.Parallel(n_jobs=2)(joblib.delayed(loaded)() for _ in range(8))
+    assert all(pid != os.getpid() and loaded for pid, loaded in results)

@@ -31,6 +31,7 @@ status is "optimal" only when lower_bound == upper_bound and the network interpo
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -46,6 +47,7 @@ from sparsest.exact.milp import SOLVERS, big_m, solve_milp
 from sparsest.core.network import Network
 from sparsest.exact.patterns import DEFAULT_MAX_PATTERNS
 from sparsest.exact.progress import Progress
+from sparsest.exact.warmup import start_workers
 from sparsest.exact.problem import Problem, box_touched, settle
 from sparsest.exact.closed_form import sparsest_interpolant
 from sparsest.core.recheck import Recheck, recheck
@@ -57,6 +59,8 @@ METHODS = ("auto", "closed-form", "milp", "exhaustive")
 #: usually ends at its limit inside the first hard size, which the main search then starts again,
 #: and it lasts as long with any ``jobs``: kept short (1.2 s of a 120 s limit; 0.05 gave the same
 #: serial times on development instances and a 1.52x speed-up on 2 cores where 0.01 gave 1.77x).
+#: It runs in this process whatever ``jobs`` (its bounds are the serial ones), while the worker
+#: pool starts (:mod:`sparsest.exact.warmup`): on workers, their start-up took most of its time.
 AUTO_QUICK_SHARE, AUTO_FIT_SHARE, AUTO_EXHAUSTIVE_SHARE = 0.01, 0.3, 0.85
 
 
@@ -183,10 +187,14 @@ def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons
     if method == "exhaustive":
         return _from_exhaustive(problem, dictionary, jobs)
     progress = Progress(objective, time_limit)
+    # neurons: the worker pool starts while the first incumbent and the quick pass run here
+    warming = start_workers(jobs) if objective == "neurons" else None
     try:
-        return _auto(problem, dictionary, solver, start, progress, jobs)
+        return _auto(problem, dictionary, solver, start, progress, jobs, warming)
     finally:
         progress.close()
+        if warming is not None:
+            warming.join()  # (no joblib call may overlap it)
 
 
 # ---------------------------------------------------------------------- option checks
@@ -297,9 +305,12 @@ def _from_exhaustive(problem: Problem, dictionary, jobs) -> Certificate:
                         n_lps=result.n_lps, n_patterns=len(dictionary.patterns))
 
 
-def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs: int) -> Certificate:
+def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs: int,
+          warming: threading.Thread | None = None) -> Certificate:
     """Incumbents, the exhaustive search below the best of them, then the MILP above the search's
-    lower bound (module docstring). The best re-checked network seen is kept."""
+    lower bound (module docstring). The best re-checked network seen is kept. ``warming``: the
+    thread starting the worker pool (:func:`sparsest.exact.warmup.start_workers`), joined before
+    the first stage that uses the workers."""
     # Both engines get the same bounds (box R; or none under the proven 1-D slope bound, where the
     # exhaustive search runs M-free), so their lower bounds are bounds of the same problem.
     bounds = big_m(problem.dataset, objective=problem.objective, count_bias=problem.count_bias, box=problem.box)
@@ -319,10 +330,10 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
                                 _exhaustive_assumptions(problem, coordinate_text), n_lps=coordinates.lps,
                                 n_patterns=n_patterns)
 
-    def search(share: float, lower: int):
+    def search(share: float, lower: int, workers: int):
         progress.update(stage="exhaustive search")
         result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=problem.box,
-                                   time_limit=problem.remaining(share), upper=seen.count, jobs=jobs,
+                                   time_limit=problem.remaining(share), upper=seen.count, jobs=workers,
                                    probe=False, interleave=True, known_lower=lower,
                                    on_level=lambda lower: progress.update(lower=lower))
         seen.add(result.network, "exhaustive")
@@ -336,18 +347,20 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
     n_lps = 0 if coordinates is None else coordinates.lps
     if objective == "neurons":
         # the small sizes first (usually seconds), then network fits from the size they reach
-        quick = search(AUTO_QUICK_SHARE, lower=known)
+        quick = search(AUTO_QUICK_SHARE, lower=known, workers=1)  # (here, while the pool starts)
         n_lps += quick.n_lps
         if quick.status == "optimal":
             return proven(quick)
         progress.update(stage="network fits")
+        if warming is not None:
+            warming.join()
         fit_deadline = min(deadline, time.monotonic() + (problem.remaining(AUTO_FIT_SHARE) or math.inf))
         seen.add(fitted_interpolant(dictionary, quick.lower_bound, seen.count, box=problem.box,
                                     deadline=fit_deadline, jobs=jobs), "fit")
         if seen.count == quick.lower_bound:
             return proven(quick)
         known = quick.lower_bound  # (the main search starts there)
-    main = search(AUTO_EXHAUSTIVE_SHARE, lower=known)
+    main = search(AUTO_EXHAUSTIVE_SHARE, lower=known, workers=jobs)
     n_lps += main.n_lps
     if main.status == "optimal":
         return proven(main)
