@@ -84,18 +84,27 @@ def _direct_sets(patterns, X_tilde, y, threshold, extra, m) -> set:
     return {tuple(t) for t in tuples[hit].tolist()}
 
 
+def _keep_all(prefixes, lasts):
+    """A sieve that keeps every class set it is handed."""
+    rows = np.repeat(np.arange(len(prefixes)), [len(last) for last in lasts])
+    return np.column_stack([prefixes[rows], np.concatenate(lasts).astype(np.intp)]) if len(rows) else \
+        np.zeros((0, prefixes.shape[1] + 1), dtype=np.intp)
+
+
+@pytest.mark.parametrize("sieve", [None, _keep_all])
 @pytest.mark.parametrize("scanned", [2, 16, 336])
 @pytest.mark.parametrize("case", [(2, 9, 3, 410), (2, 10, 4, 411), (3, 8, 3, 412), (2, 9, 3, 413)])
-def test_the_class_search_with_covering_rows_meets_what_a_direct_check_keeps(case, scanned, monkeypatch):
+def test_the_class_search_with_covering_rows_meets_what_a_direct_check_keeps(case, scanned, sieve, monkeypatch):
     """Classes {A, complement of A}, the vectorized last two levels (scanned rows, then the
-    (option, candidate) pairs) and covering rows: the same sets as brute force, each once."""
+    (option, candidate) pairs; with a sieve, the pairs are checked against every row after it)
+    and covering rows: the same sets as brute force, each once."""
     monkeypatch.setattr(splits, "_SCANNED_ROWS", scanned)
     data = planted_instance(*case)
     dictionary = BlockDictionary(data)
     threshold = SPAN_RTOL * data.y_scale
     need = np.abs(data.y) > data.interpolation_tol
     extra = dictionary.patterns[:, need].T if case[3] % 2 == 0 else np.zeros((0, len(dictionary.patterns)), bool)
-    constraints = SplitConstraints(dictionary.patterns, data.X_tilde, data.y, threshold, extra=extra)
+    constraints = SplitConstraints(dictionary.patterns, data.X_tilde, data.y, threshold, extra=extra, sieve=sieve)
     assert constraints.n_classes < constraints.n_patterns  # no skip term: complements pair up
     for m in range(1, 4):
         met = list(constraints.sets(m, float("inf")))

@@ -36,7 +36,8 @@ MAX_GROUPS = 60_000
 #: The branching row is the tightest of this many unsplit rows (fewest allowed splitters).
 _LOOKAHEAD = 8
 #: The last two levels of the search intersect the splitters of this many unsplit rows per option,
-#: then check each (option, candidate) pair against all rows (see SplitConstraints._last_two).
+#: then check each (option, candidate) pair against all rows (after the sieve, when there is one;
+#: see SplitConstraints._last_two).
 _SCANNED_ROWS = 336
 #: At most this many class sets of one size are remembered for the larger sizes.
 KEEP_AT_MOST = 1_000_000
@@ -231,11 +232,15 @@ class SplitConstraints:
         def flush():
             prefix_array = np.array(prefixes, dtype=np.intp).reshape(len(prefixes), m - 1)
             if self.sieve is not None:
-                return self.sieve(prefix_array, lasts)
+                kept = self.sieve(prefix_array, lasts)
+                return kept[self._split_every_row(kept)]  # (the rows the last two levels left)
             rows = np.repeat(np.arange(len(prefixes)), [len(last) for last in lasts])
             return np.column_stack([prefix_array[rows], np.concatenate(lasts).astype(np.intp)])
 
-        for prefix, last in self.class_groups(m, deadline, branches):
+        # With a sieve, the last two levels check only their scanned rows: the sieve, which
+        # rejects most of their class sets (all of them at sizes whose span falls short of R^N),
+        # costs less per set than a check against every row, which then runs on its survivors.
+        for prefix, last in self.class_groups(m, deadline, branches, complete=self.sieve is None):
             _check(deadline)
             prefixes.append(prefix)
             lasts.append(last)
@@ -249,6 +254,13 @@ class SplitConstraints:
             batch = flush()
             if len(batch):
                 yield batch
+
+    def _split_every_row(self, class_sets: np.ndarray) -> np.ndarray:
+        """Which rows (class sets, K x m) split every split row: no row is missed by all m classes."""
+        missed = np.full((len(class_sets), self._miss_words.shape[1]), np.uint64(0xFFFFFFFFFFFFFFFF))
+        for j in range(class_sets.shape[1]):
+            missed &= self._miss_words[class_sets[:, j]]
+        return ~missed.any(axis=1)
 
     def _spell(self, classes: tuple[int, ...], m: int) -> Iterator[tuple[tuple[int, ...], list[int]]]:
         """The m-sets of distinct patterns whose classes are exactly ``classes`` (fewer than m of
@@ -280,10 +292,12 @@ class SplitConstraints:
             covered |= self._extra_hits[p]
         return covered == self._extra_all
 
-    def class_groups(self, m: int, deadline: float,
-                      branches: tuple[int, int] | None) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
+    def class_groups(self, m: int, deadline: float, branches: tuple[int, int] | None,
+                     complete: bool = True) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
         """(prefix of m-1 classes, candidates for the last, increasing): every m-set of distinct
-        classes that splits every split row, each met once.
+        classes that splits every split row, each met once. Without ``complete``, the candidates
+        of the last two levels (:meth:`_last_two`) may also include classes that leave some rows
+        unsplit beyond its scanned ones: the caller checks them (:meth:`_split_every_row`).
 
         Branching: an unsplit row (the one with the fewest allowed splitters among the first
         :data:`_LOOKAHEAD` unsplit rows, tightest first) must be split by one of its allowed
@@ -334,7 +348,7 @@ class SplitConstraints:
                 rest ^= low
             if left == 2:
                 keep = None if chosen or branches is None else branches
-                yield from self._last_two(chosen, unsplit, allowed, _members(best), keep, deadline)
+                yield from self._last_two(chosen, unsplit, allowed, _members(best), keep, deadline, complete)
                 return
             for index, c in enumerate(_members(best)):
                 if not chosen and branches is not None and not branches[0] <= index < branches[1]:
@@ -346,7 +360,8 @@ class SplitConstraints:
         yield from grow([], 0, 0)
 
     def _last_two(self, chosen: list[int], unsplit: int, allowed: int, options: list[int],
-                   keep: tuple[int, int] | None, deadline: float) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
+                   keep: tuple[int, int] | None, deadline: float,
+                   complete: bool = True) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
         """The branches of a node with two classes left, all at once: what ``grow`` meets by
         taking each option c_i (excluding c_1..c_{i-1}) and then intersecting the splitters of
         the rows c_i leaves unsplit, in the same order. ``keep``: only the options of these
@@ -356,7 +371,8 @@ class SplitConstraints:
         First the tightest :data:`_SCANNED_ROWS` unsplit rows are intersected, in growing chunks,
         with one candidate bitset (uint64 words) per option; an option drops out once its
         candidates are empty. Then each remaining (option, candidate) pair is checked against all
-        the rows at once: the candidate's rows must contain those the option leaves unsplit.
+        the rows at once: the candidate's rows must contain those the option leaves unsplit
+        (skipped without ``complete``: the pairs then split the scanned rows only).
         """
         options_array = np.array(options, dtype=np.intp)
         n_words = self._splitter_words.shape[1]
@@ -380,7 +396,7 @@ class SplitConstraints:
             return
         found = _unbits_words_rows(candidates[alive], self.n_classes)                    # (alive, classes)
         found[:, options_array] &= np.arange(len(options))[None, :] > alive[:, None]  # not c_1..c_i
-        if start < len(rows):
+        if complete and start < len(rows):
             pair_option, pair_class = np.nonzero(found)
             left = pack_words(unsplit_bool)[None, :] & self._miss_words[options_array[alive]]  # (alive, row words)
             ok = np.ones(len(pair_option), dtype=bool)
