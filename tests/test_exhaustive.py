@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from sparsest.core.dataset import Dataset
+from sparsest.exact import exhaustive
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
-from sparsest.exact.exhaustive import SPAN_RTOL, _Counter, _Pruner, _Search, search_exhaustive
+from sparsest.exact.exhaustive import SearchCache, SPAN_RTOL, _Counter, _Pruner, _Search, search_exhaustive
 from sparsest.exact.milp import default_box, solve_milp
 from sparsest.exact.closed_form import min_knots
 from sparsest.core.recheck import recheck
@@ -490,3 +491,42 @@ def test_a_batch_ruled_out_whole_still_reads_the_clock():
         search._try(batch, 4, time.monotonic() - 1.0, _Counter())
     with pytest.raises(OutOfTime):  # one call can meet thousands of column sets (d = 50)
         search.pruner.columns_reach(batch, search._maximal_column_sets(3, 4), _Counter(), time.monotonic() - 1.0)
+
+
+@pytest.mark.parametrize("case", [(2, 12, 4, 3), (3, 10, 3, 603), (2, 14, 4, 21)])
+def test_a_search_cache_carries_the_set_up_and_changes_no_bound(case):
+    """A first pass stopped early (at a size, or by its clock inside one), then a search from its
+    lower bound on the same cache: the same search object, and the bounds and per-size tuples of
+    one search from scratch."""
+    dictionary = BlockDictionary(planted_instance(*case))
+    fresh = search_exhaustive(dictionary, time_limit=120)
+    for first_pass in ({"upper": 2}, {"time_limit": 0.05}):
+        cache = SearchCache()
+        first = search_exhaustive(dictionary, cache=cache, **first_pass)
+        built = cache._search
+        main = search_exhaustive(dictionary, time_limit=120, known_lower=first.lower_bound, cache=cache)
+        assert cache._search is built
+        assert (main.status, main.lower_bound, main.upper_bound) == \
+            (fresh.status, fresh.lower_bound, fresh.upper_bound), (case, first_pass)
+        again = fresh.levels[main.levels[0].size:-1]
+        assert [(level.tuples, level.span_pruned) for level in main.levels[:-1]] == \
+            [(level.tuples, level.span_pruned) for level in again]
+        # (the probe does not decide again a support it decided in the first pass)
+        assert all(ours.lps <= theirs.lps for ours, theirs in zip(main.levels, again))
+    search_exhaustive(dictionary, objective="parameters", upper=1, cache=cache)
+    assert cache._search is not built  # other settings: a search of their own
+
+
+def test_an_lp_doubted_in_a_first_pass_is_doubted_again_on_its_cache(monkeypatch):
+    real = exhaustive._FeasibilityLP.feasible
+
+    def doubtful(self, blocks, mask):
+        return "undecided" if len(blocks) == 2 and sum(blocks) % 3 == 0 else real(self, blocks, mask)
+
+    monkeypatch.setattr(exhaustive._FeasibilityLP, "feasible", doubtful)
+    dictionary = BlockDictionary(planted_instance(3, 10, 3, 603))  # optimum 3, doubts at size 2
+    cache = SearchCache()
+    first = search_exhaustive(dictionary, upper=3, cache=cache)
+    assert first.lower_bound == 2 and first.status != "optimal"
+    main = search_exhaustive(dictionary, time_limit=120, known_lower=first.lower_bound, cache=cache)
+    assert main.status == "undecided" and main.lower_bound == 2 and main.upper_bound == 3

@@ -41,7 +41,7 @@ from sparsest.core.dataset import Dataset
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
 from sparsest.exact.coordinates import coordinate_search
-from sparsest.exact.exhaustive import search_exhaustive
+from sparsest.exact.exhaustive import SearchCache, search_exhaustive
 from sparsest.exact.incumbents import fitted_interpolant, projection_support_interpolant, prune_coordinates
 from sparsest.exact.milp import SOLVERS, big_m, solve_milp
 from sparsest.core.network import Network
@@ -330,11 +330,13 @@ def _auto(problem: Problem, dictionary, solver, start, progress: Progress, jobs:
                                 _exhaustive_assumptions(problem, coordinate_text), n_lps=coordinates.lps,
                                 n_patterns=n_patterns)
 
+    cache = SearchCache()  # the main search reuses the first pass's set-up and completed sizes
+
     def search(share: float, lower: int, workers: int):
         progress.update(stage="exhaustive search")
         result = search_exhaustive(dictionary, objective=objective, count_bias=count_bias, box=problem.box,
                                    time_limit=problem.remaining(share), upper=seen.count, jobs=workers,
-                                   probe=False, interleave=True, known_lower=lower,
+                                   probe=False, interleave=True, known_lower=lower, cache=cache,
                                    on_level=lambda lower: progress.update(lower=lower))
         seen.add(result.network, "exhaustive")
         return result

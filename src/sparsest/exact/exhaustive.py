@@ -158,6 +158,29 @@ class ExhaustiveResult:
     levels: tuple[LevelStats, ...]
 
 
+class SearchCache:
+    """What one exhaustive search leaves for the next search of the same problem: pass the same
+    cache to both (e.g. ``certify``'s short first pass and its main search). Kept: the split
+    constraints and pruners (seconds to build on 3-D data), the tuples of sets that passed the
+    tests at every size searched in full, the class sets kept, the memo of LP verdicts and the
+    probe's random state. Nothing in it is a verdict on a size: a search given a cache searches the
+    sizes it is asked to, as without one (an undecided LP is met again where it was met). A search
+    of another dictionary or other settings (objective, count_bias, box, seed) starts afresh and
+    takes the cache over."""
+
+    def __init__(self):
+        self._search: "_Search | None" = None
+        self._key: tuple | None = None
+
+    def search(self, dictionary: BlockDictionary, objective: str, count_bias: bool, box: float | None,
+               seed: int) -> "_Search":
+        """The cached search of these settings, or a new one (then cached)."""
+        key = (objective, count_bias, box, seed)
+        if self._search is None or self._search.dictionary is not dictionary or self._key != key:
+            self._search, self._key = _Search(dictionary, objective, count_bias, box, seed), key
+        return self._search
+
+
 class _Counter:
     """Mutable counters of one level (turned into a :class:`LevelStats`)."""
 
@@ -498,7 +521,8 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
                       box: float | None = None, time_limit: float | None = None,
                       upper: int | None = None, seed: int = 0,
                       on_level: Callable[[int], None] | None = None, jobs: int = 1,
-                      probe: bool = True, known_lower: int = 0, interleave: bool = False) -> ExhaustiveResult:
+                      probe: bool = True, known_lower: int = 0, interleave: bool = False,
+                      cache: SearchCache | None = None) -> ExhaustiveResult:
     """Prove the sparsest interpolant's size by searching supports of size k = 0, 1, 2, ...
 
     ``objective`` is "neurons" (number of blocks) or "parameters" (nonzero path weights v_k w_kj,
@@ -522,6 +546,8 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     could find one, can depend on timing and on ``jobs``).
     ``known_lower``: sizes below it are already ruled out (e.g. by
     :func:`sparsest.exact.coordinates.coordinate_search`): the search starts there.
+    ``cache``: a :class:`SearchCache` shared with an earlier search of the same problem, whose
+    set-up and completed sizes this one reuses (the bounds are those of a search without it).
     ``jobs``: joblib workers for each size's work and the probe's fits (1: serial; -1: one per
     core; the active joblib backend decides where they run, e.g. ``joblib.parallel_backend("dask")``).
     The supports are met in the same order as serially (see :meth:`_Search.level`), so without
@@ -538,7 +564,9 @@ def search_exhaustive(dictionary: BlockDictionary, *, objective: str = "neurons"
     box = check_box(box)
     start = time.monotonic()
     deadline = start + time_limit if time_limit is not None else float("inf")
-    search = _Search(dictionary, objective, count_bias, box, seed)
+    search = cache.search(dictionary, objective, count_bias, box, seed) if cache is not None else \
+        _Search(dictionary, objective, count_bias, box, seed)
+    search.first_doubt = None  # (this search's own: it meets again any LP an earlier one doubted)
     search.probe = probe
     search.jobs = int(jobs)
     search.interleave = interleave and time_limit is not None
