@@ -35,9 +35,9 @@ from sparsest.exact.highs import OutOfTime
 MAX_GROUPS = 60_000
 #: The branching row is the tightest of this many unsplit rows (fewest allowed splitters).
 _LOOKAHEAD = 8
-#: The last two levels of the search intersect the splitters of this many unsplit rows per option,
-#: then check each (option, candidate) pair against all rows (after the sieve, when there is one;
-#: see SplitConstraints._last_two).
+#: The last two levels of the search rule out (option, candidate) pairs on this many unsplit rows
+#: (one matrix product), then check each remaining pair against all rows (after the sieve, when
+#: there is one; see SplitConstraints._last_two).
 _SCANNED_ROWS = 336
 #: At most this many class sets of one size are remembered for the larger sizes.
 KEEP_AT_MOST = 1_000_000
@@ -121,7 +121,6 @@ class SplitConstraints:
         self._splitters = _bits(by_class)                                   # per row: classes
         # the same rows as arrays, for the vectorized last two levels (see _last_two)
         self._splitting = by_class                                          # (rows, classes)
-        self._splitter_words = pack_words(by_class)                             # (rows, class words)
         self._miss_words = pack_words(~by_class.T)                              # (classes, row words): unsplit
         self._hits = _bits(by_class.T) if self.n_split_rows else [0] * self.n_classes  # per class: rows
         self._extra_all = (1 << len(extra)) - 1
@@ -368,33 +367,26 @@ class SplitConstraints:
         indices (the root's slice); the others are still excluded from later branches. Raises
         :class:`OutOfTime` after ``deadline``.
 
-        First the tightest :data:`_SCANNED_ROWS` unsplit rows are intersected, in growing chunks,
-        with one candidate bitset (uint64 words) per option; an option drops out once its
-        candidates are empty. Then each remaining (option, candidate) pair is checked against all
-        the rows at once: the candidate's rows must contain those the option leaves unsplit
-        (skipped without ``complete``: the pairs then split the scanned rows only).
+        First the tightest :data:`_SCANNED_ROWS` unsplit rows: a candidate c is out for option c_i
+        when some scanned row is missed by both, which one product of their 0/1 miss matrices
+        counts (exact in float32: at most _SCANNED_ROWS ones per sum); an option with no candidate
+        left drops out. Then each remaining (option, candidate) pair is checked against all the
+        rows at once: the candidate's rows must contain those the option leaves unsplit (skipped
+        without ``complete``: the pairs then split the scanned rows only).
         """
+        _check(deadline)
         options_array = np.array(options, dtype=np.intp)
-        n_words = self._splitter_words.shape[1]
         alive = np.arange(len(options)) if keep is None else np.arange(keep[0], min(keep[1], len(options)))
-        # candidates start from ``allowed``; c_1..c_i (option i, the earlier branches) go below
-        candidates = np.repeat(pack_words(_unbits(allowed, self.n_classes)[None, :]), len(options), axis=0)
         unsplit_bool = _unbits(unsplit, self.n_split_rows)
         rows = np.flatnonzero(unsplit_bool)
-        start, size = 0, 16
-        while start < min(len(rows), _SCANNED_ROWS) and len(alive):
-            _check(deadline)
-            chunk = rows[start:start + size]
-            # option i leaves row r unsplit: then its last class must split r
-            unsplit_by = ~self._splitting[np.ix_(chunk, options_array[alive])].T          # (alive, chunk)
-            words = np.where(unsplit_by[:, :, None], self._splitter_words[chunk][None, :, :],
-                             np.uint64(0xFFFFFFFFFFFFFFFF))
-            candidates[alive] &= np.bitwise_and.reduce(words, axis=1)
-            alive = alive[candidates[alive].reshape(len(alive), n_words).any(axis=1)]
-            start, size = start + size, 4 * size
+        start = min(len(rows), _SCANNED_ROWS)
+        missed = ~self._splitting[rows[:start]]                                          # (scanned, classes)
+        clashes = missed[:, options_array[alive]].T.astype(np.float32) @ missed.astype(np.float32)
+        found = (clashes == 0) & _unbits(allowed, self.n_classes)[None, :]                # (alive, classes)
+        some = found.any(axis=1)
+        alive, found = alive[some], found[some]
         if not len(alive):
             return
-        found = _unbits_words_rows(candidates[alive], self.n_classes)                    # (alive, classes)
         found[:, options_array] &= np.arange(len(options))[None, :] > alive[:, None]  # not c_1..c_i
         if complete and start < len(rows):
             pair_option, pair_class = np.nonzero(found)
@@ -459,12 +451,6 @@ def _unbits(mask: int, n: int) -> np.ndarray:
     """A Python int's low n bits as a boolean array."""
     raw = np.frombuffer(mask.to_bytes((n + 7) // 8 or 1, "little"), dtype=np.uint8)
     return np.unpackbits(raw, bitorder="little")[:n].astype(bool)
-
-
-def _unbits_words_rows(words: np.ndarray, n: int) -> np.ndarray:
-    """Rows of uint64 words (from :func:`_words`) back to rows of n booleans."""
-    raw = np.ascontiguousarray(words).view(np.uint8).reshape(len(words), -1)
-    return np.unpackbits(raw, axis=1, bitorder="little")[:, :n].astype(bool)
 
 
 def _compositions(total: int, parts: int, most: list[int]) -> Iterator[tuple[int, ...]]:
