@@ -92,6 +92,12 @@ class SplitConstraints:
         self.sieve = sieve
         self.kept: dict[int, np.ndarray] = {}
         n, width = X_tilde.shape
+        # classes: a set and its complement (when both are patterns), numbered by their first pattern
+        self.members, class_of = complement_classes(patterns)
+        self.n_classes = len(self.members)
+        self._class_of = class_of
+        # a class splits a group iff its first pattern does (the complement splits the same groups)
+        firsts = np.asarray(patterns[[members[0] for members in self.members]], dtype=np.float32).reshape(-1, n)
         rows = []
         if n >= width + 1:
             groups = _groups(X_tilde[:, :-1], width + 1)
@@ -100,19 +106,15 @@ class SplitConstraints:
             normal = U[:, :, -1]
             offaffine = np.abs(np.einsum("gk,gk->g", normal, y[groups])) > threshold
             groups = groups[general & offaffine]
-            inside = patterns.astype(np.int16)
-            for start in range(0, len(groups), 512):
-                counts = inside[:, groups[start:start + 512]].sum(axis=2)            # (P, g)
-                rows.append(((counts > 0) & (counts < width + 1)).T)
-        splitters = np.concatenate(rows) if rows else np.zeros((0, self.n_patterns), dtype=bool)
+            for start in range(0, len(groups), 4096):
+                part = groups[start:start + 4096]
+                members = np.zeros((len(part), n), dtype=np.float32)                 # (g, N) 0/1
+                members[np.arange(len(part))[:, None], part] = 1.0
+                counts = members @ firsts.T          # (g, classes): |A cap T|, exact (sums of <= d+2 ones)
+                rows.append((counts > 0.5) & (counts < width + 0.5))
+        by_class = np.concatenate(rows) if rows else np.zeros((0, self.n_classes), dtype=bool)
         extra = np.zeros((0, self.n_patterns), dtype=bool) if extra is None else np.asarray(extra, dtype=bool)
-        self.n_rows = len(splitters) + len(extra)
-        # classes: a set and its complement (when both are patterns), numbered by their first pattern
-        self.members, class_of = complement_classes(patterns)
-        self.n_classes = len(self.members)
-        self._class_of = class_of
-        by_class = splitters[:, [members[0] for members in self.members]] if self.n_classes else \
-            np.zeros((len(splitters), 0), dtype=bool)
+        self.n_rows = len(by_class) + len(extra)
         # tightest rows (fewest splitting classes) first: the search branches on them
         by_class = by_class[np.argsort(by_class.sum(axis=1), kind="stable")]
         self.n_split_rows = len(by_class)
