@@ -530,3 +530,19 @@ def test_an_lp_doubted_in_a_first_pass_is_doubted_again_on_its_cache(monkeypatch
     assert first.lower_bound == 2 and first.status != "optimal"
     main = search_exhaustive(dictionary, time_limit=120, known_lower=first.lower_bound, cache=cache)
     assert main.status == "undecided" and main.lower_bound == 2 and main.upper_bound == 3
+
+
+def test_the_search_runs_on_one_blas_thread(monkeypatch):
+    """Two searches side by side must not each spin BLAS threads on every core (see BLAS_THREADS)."""
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    real = _Search.level
+
+    def level(self, *args, **kwargs):
+        seen.extend(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_Search, "level", level)
+    search_exhaustive(BlockDictionary(planted_instance(2, 10, 3, 5)), time_limit=60)
+    assert seen and set(seen) == {exhaustive.BLAS_THREADS}

@@ -36,12 +36,13 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from sparsest.core.dataset import Dataset
 from sparsest.exact.dictionary import BlockDictionary
 from sparsest.errors import SparsestError
 from sparsest.exact.coordinates import coordinate_search
-from sparsest.exact.exhaustive import SearchCache, search_exhaustive
+from sparsest.exact.exhaustive import BLAS_THREADS, SearchCache, search_exhaustive
 from sparsest.exact.incumbents import fitted_interpolant, projection_support_interpolant, prune_coordinates
 from sparsest.exact.milp import SOLVERS, big_m, solve_milp
 from sparsest.core.network import Network
@@ -151,6 +152,7 @@ class Certificate:
         }
 
 
+@threadpool_limits.wrap(limits=BLAS_THREADS, user_api="blas")  # (the fits' and LPs' products too)
 def certify(dataset: Dataset, *, method: str = "auto", objective: str = "neurons", count_bias: bool = False,
             box: float | None = None, time_limit: float | None = 60.0, solver: str = "highs",
             start: Network | None = None, max_patterns: int = DEFAULT_MAX_PATTERNS, jobs: int = 1) -> Certificate:
